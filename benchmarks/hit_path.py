@@ -1,0 +1,94 @@
+"""Cache-hit cost of `mfa-process --profile NAME`, measured against Python's own start-up.
+
+Runs, alternated in one loop so machine load hits all alike:
+  hit    the installed `mfa-process` console script serving a cached session
+  pass   `python -c pass` with the same interpreter
+  boto3  `python -c "import boto3"` (what a plugin that imports boto3 pays before any work)
+and prints the median of each and the ratios. Target: hit <= 3x pass.
+
+    python benchmarks/hit_path.py [--runs 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mfa_process.cache import SessionCache, SessionKey
+from mfa_process.cache_dir import default_cache_dir
+from mfa_process.credentials import Credentials
+
+PROFILE = "base"
+ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+MFA_SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+
+
+def console_script() -> str:
+    beside_python = Path(sys.executable).with_name("mfa-process")
+    found = str(beside_python) if beside_python.exists() else shutil.which("mfa-process")
+    if not found:
+        sys.exit("mfa-process is not installed in this environment: pip install .")
+    return found
+
+
+def prepare(home: Path) -> dict:
+    """A throwaway AWS config and a cache holding a valid session for it."""
+    (home / "config").write_text(f"[profile {PROFILE}]\nmfa_serial = {MFA_SERIAL}\n")
+    (home / "credentials").write_text(
+        f"[{PROFILE}]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = benchmark-secret\n"
+    )
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        AWS_CONFIG_FILE=str(home / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
+    session = Credentials("ASIABENCHMARK", "secret", "token", int(time.time()) + 12 * 3600, "123456789012")
+    cache = SessionCache(default_cache_dir(env))
+    cache.store(SessionKey(PROFILE, ACCESS_KEY_ID, MFA_SERIAL, 43200), session, int(time.time()))
+    return env
+
+
+def time_once(command: list, env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=40)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory() as home:
+        env = prepare(Path(home))
+        commands = {
+            "hit": [console_script(), "--profile", PROFILE],
+            "pass": [sys.executable, "-c", "pass"],
+            "boto3": [sys.executable, "-c", "import boto3"],
+        }
+        for command in commands.values():  # warm the page cache and .pyc files
+            time_once(command, env)
+        samples: dict = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, command in commands.items():
+                samples[name].append(time_once(command, env))
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
+    print(f"python:  {sys.executable} ({platform.python_version()}), {runs} runs each, alternated")
+    for name, command in commands.items():
+        print(f"{name:6s} median {median[name]:7.1f} ms   ({' '.join(command[-2:]) if name == 'hit' else command[-1]})")
+    print(f"hit / pass  = {median['hit'] / median['pass']:.2f}x   (target <= 3x)")
+    print(f"hit / boto3 = {median['hit'] / median['boto3']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

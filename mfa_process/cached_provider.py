@@ -1,0 +1,91 @@
+"""The cache in front of GetSessionToken: lookup, refresh margin, one fetch, store.
+
+The hit path touches only the cache file. On a miss, exactly one process per session key
+holds the lock, asks for the code and calls STS; the others wait on the lock and then find
+the fresh session in the cache.
+"""
+
+from __future__ import annotations
+
+import time
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
+
+from .cache import SessionKey
+
+if TYPE_CHECKING:
+    from typing import Callable, Optional, Protocol
+
+    from .cache import CachedSession, SessionCache
+    from .credentials import Credentials
+
+    class Upstream(Protocol):
+        """Gets a new session, signed with the base keys (SessionTokenProvider)."""
+
+        base_access_key_id: str
+
+        def retrieve(self) -> Credentials: ...
+
+
+class CachedSessionProvider:
+    def __init__(
+        self,
+        cache: SessionCache,
+        profile: str,
+        mfa_serial: str,
+        duration: int,
+        known_base_access_key_id: Optional[str],
+        open_upstream: Callable[[], Upstream],
+        lock_timeout: float,
+        refresh: bool = False,
+        warn: Callable[[str], None] = lambda message: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cache = cache
+        self.profile = profile
+        self.mfa_serial = mfa_serial
+        self.duration = duration
+        self.known_base_access_key_id = known_base_access_key_id
+        self.open_upstream = open_upstream
+        self.lock_timeout = lock_timeout
+        self.refresh = refresh
+        self.warn = warn
+        self.clock = clock
+
+    def retrieve(self) -> Credentials:
+        started = self.clock()
+        if self.known_base_access_key_id is not None:
+            hit = self._lookup(self._key(self.known_base_access_key_id))
+            if hit is not None:
+                return hit
+        from .lock import session_lock
+
+        upstream = self.open_upstream()  # the slow part: botocore resolves the base keys
+        key = self._key(upstream.base_access_key_id)
+        if upstream.base_access_key_id != self.known_base_access_key_id:
+            hit = self._lookup(key)
+            if hit is not None:
+                return hit
+        self.cache.ensure_directory()
+        holder_hint = f"asking for the MFA code of profile '{self.profile}'"
+        with session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint):
+            fresh = self._servable(self.cache.load(key))
+            if fresh is not None and (not self.refresh or fresh.issued_at >= int(started)):
+                return fresh.credentials
+            credentials = upstream.retrieve()
+            try:
+                self.cache.store(key, credentials, issued_at=int(self.clock()))
+            except OSError as error:
+                self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
+            return credentials
+
+    def _lookup(self, key: SessionKey) -> Optional[Credentials]:
+        session = None if self.refresh else self._servable(self.cache.load(key))
+        return session.credentials if session is not None else None
+
+    def _key(self, base_access_key_id: str) -> SessionKey:
+        return SessionKey(self.profile, base_access_key_id, self.mfa_serial, self.duration)
+
+    def _servable(self, session: Optional[CachedSession]) -> Optional[CachedSession]:
+        if session is None or not session.credentials.is_servable(self.clock()):
+            return None
+        return session

@@ -1,0 +1,89 @@
+"""MFA session credentials and the credential_process JSON contract."""
+
+from __future__ import annotations
+
+import json
+import time
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
+
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional
+
+# botocore refreshes under 15 minutes left; serving less makes it run us before every call.
+REFRESH_MARGIN_SECONDS = 15 * 60
+
+
+class Credentials:
+    """Session keys; ``expires_at`` is Unix time in seconds.
+
+    A plain class, not a dataclass: this module is on the cache-hit path, and importing
+    dataclasses costs more than reading the cache.
+    """
+
+    __slots__ = ("access_key_id", "secret_access_key", "session_token", "expires_at", "account_id")
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str,
+        expires_at: int,
+        account_id: Optional[str] = None,
+    ) -> None:
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        self.expires_at = expires_at
+        self.account_id = account_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credentials) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        )
+
+    def __repr__(self) -> str:  # never the secret or the token
+        return f"Credentials({self.access_key_id}, expires {self.expiration})"
+
+    def seconds_left(self, now: float) -> float:
+        return self.expires_at - now
+
+    def is_servable(self, now: float) -> bool:
+        """True while an SDK given these keys will not ask for new ones straight away."""
+        return self.seconds_left(now) > REFRESH_MARGIN_SECONDS
+
+    @property
+    def expiration(self) -> str:
+        """UTC in the one form every SDK parses alike."""
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.expires_at))
+
+    def process_output(self) -> Dict[str, Any]:
+        """The credential_process object: Version 1 and the five (or six) fields SDKs read."""
+        output: Dict[str, Any] = {
+            "Version": 1,
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "SessionToken": self.session_token,
+            "Expiration": self.expiration,
+        }
+        if self.account_id:
+            output["AccountId"] = self.account_id
+        return output
+
+    def to_json(self) -> str:
+        return json.dumps(self.process_output(), indent=2)
+
+    @classmethod
+    def from_process_output(cls, data: Any, expires_at: Any) -> Optional["Credentials"]:
+        """Rebuild from a stored contract object; None if anything is missing or mistyped."""
+        if not isinstance(data, dict) or data.get("Version") != 1:
+            return None
+        fields = [data.get(name) for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
+        if not all(isinstance(value, str) and value for value in fields):
+            return None
+        if not isinstance(expires_at, int) or isinstance(expires_at, bool):
+            return None
+        account_id = data.get("AccountId")
+        credentials = cls(*fields, expires_at, account_id if isinstance(account_id, str) else None)
+        if credentials.expiration != data.get("Expiration"):
+            return None
+        return credentials

@@ -1,0 +1,103 @@
+"""Every failure mfa-process reports, as a typed exception.
+
+Modules raise these; only the CLI edge turns them into a one-line message and an exit code,
+so the library never prints and never exits.
+"""
+
+from __future__ import annotations
+
+EXIT_FAILURE = 1  # the call was fine but could not be served (AWS, network, lock, terminal)
+EXIT_USAGE = 2  # the input is wrong: fix the command line or the profile
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
+
+
+class MfaProcessError(Exception):
+    """Base class: ``str(error)`` is the whole user-facing message, fix included."""
+
+    exit_code = EXIT_FAILURE
+
+
+# --- bad input: caught before anything leaves the machine ---------------------------------
+
+
+class ConfigError(MfaProcessError):
+    """A setting is missing or malformed (command line, environment or profile)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ProfileNotFoundError(ConfigError):
+    """The named base profile is in neither AWS config file."""
+
+
+class ConfigFileError(ConfigError):
+    """An AWS config or credentials file cannot be read or parsed."""
+
+
+class InvalidMfaSerialError(ConfigError):
+    """The MFA serial is not a usable device identifier (or is a FIDO key)."""
+
+
+class InvalidTokenCodeError(ConfigError):
+    """``--token-code`` is not six digits."""
+
+
+class InvalidDurationError(ConfigError):
+    """The session duration is outside what STS accepts or what the cache can serve."""
+
+
+class RecursiveProfileError(ConfigError):
+    """The base profile would call mfa-process again to get its own keys."""
+
+
+class BaseCredentialsError(ConfigError):
+    """The base profile has no usable long-term keys."""
+
+
+class TemporaryBaseCredentialsError(BaseCredentialsError):
+    """The base profile resolves to temporary keys; GetSessionToken needs long-term ones."""
+
+
+# --- getting the code from a person -----------------------------------------------------------
+
+
+class NoTerminalError(MfaProcessError):
+    """No controlling terminal to ask on, and no code given."""
+
+
+class PromptAbortedError(MfaProcessError):
+    """The person closed the prompt (end of input) or kept typing malformed codes."""
+
+
+# --- STS --------------------------------------------------------------------------------------
+
+
+class StsError(MfaProcessError):
+    """GetSessionToken failed for a reason the person must act on."""
+
+
+class MfaCodeRejectedError(StsError):
+    """AWS rejected the code: wrong, or already used within its 30-second window."""
+
+
+class MfaDeviceNotAssociatedError(StsError):
+    """The MFA serial is not a device of the user that owns the base keys."""
+
+
+class InvalidAccessKeyError(StsError):
+    """AWS does not know the base access key, or its secret does not match."""
+
+
+class ThrottledError(StsError):
+    """STS refused the call for rate."""
+
+
+class StsUnreachableError(StsError):
+    """No answer from the STS endpoint."""
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+class LockTimeoutError(MfaProcessError):
+    """Another mfa-process held the session lock for longer than we may wait."""

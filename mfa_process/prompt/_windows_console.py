@@ -1,0 +1,50 @@
+"""The console on Windows: CONOUT$ for the prompt and the console keyboard for the answer.
+
+``msvcrt.getwch`` reads the console itself, whatever stdin is, and does not echo.
+"""
+
+from __future__ import annotations
+
+import msvcrt  # type: ignore[import-not-found]
+from typing import List, Optional
+
+_MAX_LINE_CHARS = 1024
+_END_OF_LINE = ("\r", "\n")
+_END_OF_INPUT = "\x1a"  # Ctrl-Z
+_INTERRUPT = "\x03"  # Ctrl-C
+_BACKSPACE = "\x08"
+
+
+class Console:
+    """The attached console (raises OSError when the process has none)."""
+
+    def __init__(self) -> None:
+        open("CONIN$", "r").close()  # fails when there is no console to read from
+        self._out = open("CONOUT$", "w", encoding="utf-8")
+
+    def __enter__(self) -> "Console":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._out.close()
+
+    def write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+
+    def read_secret_line(self) -> Optional[str]:
+        typed: List[str] = []
+        while len(typed) <= _MAX_LINE_CHARS:
+            char = msvcrt.getwch()
+            if char in _END_OF_LINE:
+                break
+            if char == _INTERRUPT:
+                raise KeyboardInterrupt
+            if char == _END_OF_INPUT and not typed:
+                return None
+            if char == _BACKSPACE:
+                typed = typed[:-1]
+            else:
+                typed.append(char)
+        self.write("\n")
+        return "".join(typed)

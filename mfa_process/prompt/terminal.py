@@ -1,0 +1,42 @@
+"""Ask for the code on the terminal the person is looking at, exactly as the AWS CLI does."""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, ContextManager, Optional
+
+from ..errors import NoTerminalError, PromptAbortedError
+from ..mfa_device import normalize_token_code
+from . import CodeSource
+
+if os.name == "nt":
+    from ._windows_console import Console
+else:
+    from ._posix_console import Console
+
+MAX_MALFORMED_ANSWERS = 3
+
+
+def terminal_prompt(no_terminal_hint: str, open_console: Callable[[], ContextManager] = Console) -> CodeSource:
+    """A code source on the controlling terminal; ``no_terminal_hint`` says what to do without one."""
+
+    def ask(mfa_serial: str, notice: Optional[str]) -> str:
+        try:
+            console = open_console()
+        except OSError as error:
+            raise NoTerminalError(f"no terminal to ask for the MFA code ({error.strerror}); {no_terminal_hint}") from error
+        with console:
+            if notice:
+                console.write(notice + "\n")
+            for _ in range(MAX_MALFORMED_ANSWERS):
+                console.write(f"Enter MFA code for {mfa_serial}: ")
+                answer = console.read_secret_line()
+                if answer is None:
+                    raise PromptAbortedError("no MFA code entered (input closed); run the command again to retry")
+                code = normalize_token_code(answer)
+                if code is not None:
+                    return code
+                console.write("An MFA code is the 6 digits your device shows, for example 123456.\n")
+        raise PromptAbortedError(f"no 6-digit MFA code after {MAX_MALFORMED_ANSWERS} answers; run the command again")
+
+    return ask

@@ -1,0 +1,141 @@
+"""Every setting, resolved once: flag > environment > base profile > default.
+
+Reading the profile here uses the light INI reader, so the cache-hit path never needs
+botocore. Values are checked before anything leaves the machine.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
+
+from .aws_config import load_profile
+from .credentials import REFRESH_MARGIN_SECONDS
+from .errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
+from .mfa_device import parse_mfa_serial, require_token_code
+from .recursion_guard import check_credential_process
+
+if TYPE_CHECKING:
+    from typing import Mapping, Optional, Tuple, Union
+
+    from .aws_config import Profile
+    from .mfa_device import MfaDevice
+
+DEFAULT_DURATION = 43200
+MIN_DURATION, MAX_DURATION = 900, 129600  # what STS accepts for IAM users
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+# Profile keys that make botocore resolve something other than the static keys in the files.
+_INDIRECT_CREDENTIAL_KEYS = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
+
+
+class Settings:
+    """The resolved settings of one run (``known_base_access_key_id``: None means ask botocore)."""
+
+    __slots__ = ("profile", "device", "duration", "lock_timeout", "known_base_access_key_id", "token_code", "refresh")
+
+    def __init__(
+        self,
+        profile: str,
+        device: MfaDevice,
+        duration: int,
+        lock_timeout: float,
+        known_base_access_key_id: Optional[str],
+        token_code: Optional[str],
+        refresh: bool,
+    ) -> None:
+        self.profile = profile
+        self.device = device
+        self.duration = duration
+        self.lock_timeout = lock_timeout
+        self.known_base_access_key_id = known_base_access_key_id
+        self.token_code = token_code
+        self.refresh = refresh
+
+
+def resolve_settings(
+    profile_name: str,
+    environ: Mapping[str, str],
+    mfa_serial: Optional[str] = None,
+    duration: Optional[Union[int, str]] = None,
+    token_code: Optional[str] = None,
+    lock_timeout: Optional[Union[float, str]] = None,
+    refresh: bool = False,
+) -> Settings:
+    profile = load_profile(profile_name, environ)
+    check_credential_process(profile_name, profile.get("credential_process", ""))
+    serial, serial_source = _pick(mfa_serial, "--mfa-serial", None, environ, "mfa_serial", profile_name, profile)
+    if not serial:
+        raise InvalidMfaSerialError(
+            f"profile '{profile_name}' has no mfa_serial; add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` "
+            "to it, or pass --mfa-serial"
+        )
+    return Settings(
+        profile=profile_name,
+        device=parse_mfa_serial(str(serial)),
+        duration=_duration(*_pick(duration, "--duration", "MFA_PROCESS_DURATION", environ, "duration_seconds", profile_name, profile)),
+        lock_timeout=_lock_timeout(
+            *_pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", environ, "mfa_lock_timeout", profile_name, profile)
+        ),
+        known_base_access_key_id=_static_access_key_id(profile),
+        token_code=require_token_code(token_code) if token_code is not None else None,
+        refresh=refresh,
+    )
+
+
+def _pick(
+    flag_value: object,
+    flag: str,
+    env_name: Optional[str],
+    environ: Mapping[str, str],
+    profile_key: str,
+    profile_name: str,
+    profile: Profile,
+) -> Tuple[object, str]:
+    """The first value set, in precedence order, with where it came from (for error messages)."""
+    if flag_value is not None:
+        return flag_value, flag
+    if env_name and environ.get(env_name):
+        return environ[env_name], env_name
+    if profile.get(profile_key):
+        return profile[profile_key], f"{profile_key} in profile '{profile_name}'"
+    return None, "default"
+
+
+def _duration(value: object, source: str) -> int:
+    if value is None:
+        return DEFAULT_DURATION
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        raise InvalidDurationError(f"duration '{value}' ({source}) is not a whole number of seconds") from None
+    if not MIN_DURATION <= seconds <= MAX_DURATION:
+        raise InvalidDurationError(
+            f"duration {seconds} s ({source}) is outside {MIN_DURATION}..{MAX_DURATION}, the range STS accepts"
+        )
+    if seconds <= REFRESH_MARGIN_SECONDS:
+        raise InvalidDurationError(
+            f"duration {seconds} s ({source}) is not longer than the {REFRESH_MARGIN_SECONDS // 60}-minute "
+            "refresh margin, so every SDK call would prompt again; use more, for example 3600"
+        )
+    return seconds
+
+
+def _lock_timeout(value: object, source: str) -> float:
+    if value is None:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"lock timeout '{value}' ({source}) must be a positive number of seconds")
+    return seconds
+
+
+def _static_access_key_id(profile: Profile) -> Optional[str]:
+    """The key botocore will use, when the files alone decide it."""
+    if not (profile.get("aws_access_key_id") and profile.get("aws_secret_access_key")):
+        return None
+    if profile.get("aws_session_token") or any(profile.get(key) for key in _INDIRECT_CREDENTIAL_KEYS):
+        return None
+    return profile["aws_access_key_id"]
