@@ -57,7 +57,7 @@ class CachedSession:
     __slots__ = ("profile", "mfa_serial", "duration", "issued_at", "credentials", "path")
 
     def __init__(
-        self, profile: str, mfa_serial: str, duration: int, issued_at: int, credentials: Credentials, path: str
+        self, profile: str, mfa_serial: str, duration: int, issued_at: float, credentials: Credentials, path: str
     ) -> None:
         self.profile = profile
         self.mfa_serial = mfa_serial
@@ -88,7 +88,7 @@ class SessionCache:
             return None
         return session
 
-    def store(self, key: SessionKey, credentials: Credentials, issued_at: int) -> str:
+    def store(self, key: SessionKey, credentials: Credentials, issued_at: float) -> str:
         """Write the session for ``key`` atomically (0600 file in a 0700 folder)."""
         import tempfile
 
@@ -99,7 +99,7 @@ class SessionCache:
             "profile": key.profile,
             "mfa_serial": key.mfa_serial,
             "duration": key.duration,
-            "issued_at": issued_at,
+            "issued_at": round(issued_at, 3),
             "expires_at": credentials.expires_at,
             "credentials": credentials.process_output(),
         }
@@ -144,7 +144,7 @@ class SessionCache:
         duration, issued_at = document.get("duration"), document.get("issued_at")
         if not (isinstance(profile, str) and isinstance(serial, str)):
             return None
-        if not (_is_int(duration) and _is_int(issued_at)):
+        if not (_is_int(duration) and isinstance(issued_at, (int, float)) and not isinstance(issued_at, bool)):
             return None
         credentials = Credentials.from_process_output(document.get("credentials"), document.get("expires_at"))
         if credentials is None:

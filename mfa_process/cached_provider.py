@@ -69,11 +69,11 @@ class CachedSessionProvider:
         holder_hint = f"asking for the MFA code of profile '{self.profile}'"
         with session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint):
             fresh = self._servable(self.cache.load(key))
-            if fresh is not None and (not self.refresh or fresh.issued_at >= int(started)):
+            if fresh is not None and (not self.refresh or fresh.issued_at > started):
                 return fresh.credentials
             credentials = upstream.retrieve()
             try:
-                self.cache.store(key, credentials, issued_at=int(self.clock()))
+                self.cache.store(key, credentials, issued_at=self.clock())
             except OSError as error:
                 self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
             return credentials

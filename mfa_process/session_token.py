@@ -86,7 +86,7 @@ class SessionTokenProvider:
             )
         except botocore.exceptions.ClientError as error:
             raise self._translate(error) from error
-        except botocore.exceptions.HTTPClientError as error:
+        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
             raise StsUnreachableError(
                 f"cannot reach STS at {client.meta.endpoint_url} ({error}); "
                 "check the network, proxy settings and endpoint_url"

@@ -10,11 +10,12 @@ from .. import __version__
 from ..cache import SessionCache
 from ..cache_dir import default_cache_dir
 from ..cached_provider import CachedSessionProvider
+from ..errors import EXIT_USAGE
 from ..recursion_guard import check_not_resolving
 from ..settings import DEFAULT_DURATION, DEFAULT_LOCK_TIMEOUT, resolve_settings
 
 if TYPE_CHECKING:
-    from typing import List, Mapping, TextIO
+    from typing import List, Mapping, NoReturn, TextIO
 
     from ..cached_provider import Upstream
     from ..settings import Settings
@@ -33,6 +34,13 @@ examples:
 """
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (argparse prints the whole usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}; see {self.prog} --help\n")
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Help at a fixed width: argparse would import shutil on every run to measure the terminal."""
 
@@ -41,7 +49,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="mfa-process",
         description=(
             "AWS credential_process plugin: MFA-backed session credentials from STS\n"

@@ -1,0 +1,101 @@
+"""Shared fixtures: a local STS double and an isolated AWS home that points every client at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import pytest
+
+import totp
+from sts_double import DEFAULT_USER, StsDouble, User
+
+BIN_DIR = str(Path(sys.executable).parent)  # mfa-process, aws: the console scripts of this environment
+
+
+@pytest.fixture
+def sts() -> Iterator[StsDouble]:
+    with StsDouble() as double:
+        yield double
+
+
+class AwsHome:
+    """A throwaway HOME with AWS config files, a private cache and the STS double's endpoint."""
+
+    def __init__(self, root: Path, sts: StsDouble, user: User = DEFAULT_USER) -> None:
+        self.root = root
+        self.sts = sts
+        self.user = user
+        self.config_file = root / ".aws" / "config"
+        self.credentials_file = root / ".aws" / "credentials"
+        self.cache_dir = root / ".cache" / "mfa-process"
+        self.config_file.parent.mkdir(parents=True)
+        self.env: Dict[str, str] = {
+            "HOME": str(root),
+            "PATH": BIN_DIR + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+            "AWS_CONFIG_FILE": str(self.config_file),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_file),
+            "AWS_ENDPOINT_URL_STS": sts.url,
+            "XDG_CACHE_HOME": str(root / ".cache"),
+            "LANG": "C.UTF-8",
+            "TERM": "dumb",
+        }
+        self.write_credentials(f"[base]\naws_access_key_id = {user.access_key_id}\naws_secret_access_key = {user.secret_access_key}\n")
+        self.write_config(
+            f"[profile base]\nmfa_serial = {user.mfa_serial}\n\n"
+            "[profile mfa]\ncredential_process = mfa-process --profile base\nregion = us-east-1\n"
+        )
+
+    def write_config(self, text: str) -> None:
+        self.config_file.write_text(text)
+
+    def write_credentials(self, text: str) -> None:
+        self.credentials_file.write_text(text)
+
+    def code(self, offset: int = 0) -> str:
+        """A code the double accepts (once): the current window's, or a neighbour's."""
+        return totp.code(self.user.totp_secret, offset)
+
+    def wrong_code(self) -> str:
+        valid = {totp.code(self.user.totp_secret, offset) for offset in range(-3, 4)}
+        return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+    def run(self, args: List[str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+        """`mfa-process ARGS` with no terminal (a new session), as an IDE or CI would start it."""
+        return subprocess.run(
+            ["mfa-process", *args],
+            env=self.env,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            **kwargs,
+        )
+
+    def cache_files(self) -> List[Path]:
+        return sorted(self.cache_dir.glob("*.json")) if self.cache_dir.exists() else []
+
+
+@pytest.fixture
+def aws(tmp_path: Path, sts: StsDouble) -> AwsHome:
+    return AwsHome(tmp_path, sts)
+
+
+def contract(stdout: str) -> Dict[str, object]:
+    """Parse stdout as botocore does: it must be exactly one JSON object."""
+    data = json.loads(stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def spawn(command: str, aws: AwsHome, timeout: float = 60, args: Optional[List[str]] = None):
+    """A process in a real pseudo-terminal (its controlling terminal), as a person runs it."""
+    import pexpect
+
+    return pexpect.spawn(command, args or [], env=aws.env, cwd=str(aws.root), timeout=timeout, encoding="utf-8")

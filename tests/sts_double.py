@@ -1,0 +1,495 @@
+"""A local AWS STS double over real HTTP (query protocol, SigV4-verified), for tests and demos.
+
+Clients reach it with ``AWS_ENDPOINT_URL_STS=<double.url>``. It models the seed's setup: IAM
+users with long-term keys and one virtual MFA device each, under a policy that denies everything
+except GetSessionToken/GetCallerIdentity to credentials without MFA context.
+
+Run standalone: ``python tests/sts_double.py [--port N]`` prints one JSON line (url and the
+default user's keys, MFA serial and TOTP secret) and serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import sys
+import threading
+import time
+import uuid
+from base64 import b32encode, b64encode
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, quote, unquote
+
+try:
+    from .totp import counter_at, hotp
+except ImportError:  # run as a script, or imported with tests/ on sys.path
+    from totp import counter_at, hotp  # type: ignore[no-redef]
+
+NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
+API_VERSION = "2011-06-15"
+SESSION_LIMITS = (900, 129600)  # GetSessionToken DurationSeconds for IAM users
+ROLE_LIMITS = (900, 43200)  # AssumeRole DurationSeconds
+CHAINED_ROLE_MAX = 3600  # AssumeRole with temporary credentials (role chaining)
+
+MSG_INVALID_TOKEN = "The security token included in the request is invalid."
+MSG_EXPIRED_TOKEN = "The security token included in the request is expired"
+MSG_BAD_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+MSG_SESSION_GST = "Cannot call GetSessionToken with session credentials"
+MSG_MFA_SERIAL = (
+    "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA "
+    "serial number is valid and associated with this user."
+)
+MSG_MFA_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+MSG_ROLE_CHAINING = (
+    "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+)
+MSG_ROLE_MAX = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+
+
+@dataclass(frozen=True)
+class User:
+    """An IAM user with long-term access keys and one virtual MFA device."""
+
+    name: str
+    account: str
+    access_key_id: str
+    secret_access_key: str
+    mfa_serial: str
+    totp_secret: str  # base32
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{_partition(self.mfa_serial)}:iam::{self.account}:user/{self.name}"
+
+    @property
+    def user_id(self) -> str:
+        return "AIDA" + _stable_id(self.arn)
+
+
+DEFAULT_USER = User(
+    name="alice",
+    account="123456789012",
+    access_key_id="AKIAIOSFODNN7EXAMPLE",
+    secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+    mfa_serial="arn:aws:iam::123456789012:mfa/alice",
+    totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+)
+
+
+@dataclass(frozen=True)
+class _Role:
+    arn: str
+    require_mfa: bool
+    max_session_duration: int
+
+
+@dataclass(frozen=True)
+class _Caller:
+    """Who signed a request: long-term keys, a GetSessionToken session or a role session."""
+
+    user: User
+    temporary: bool = False
+    mfa: bool = False
+    role_arn: str | None = None
+    session_name: str | None = None
+
+    @property
+    def account(self) -> str:
+        return self.role_arn.split(":")[4] if self.role_arn else self.user.account
+
+    @property
+    def arn(self) -> str:
+        if not self.role_arn:
+            return self.user.arn
+        part = self.role_arn.split(":")[1]
+        return f"arn:{part}:sts::{self.account}:assumed-role/{_role_name(self.role_arn)}/{self.session_name}"
+
+    @property
+    def user_id(self) -> str:
+        if not self.role_arn:
+            return self.user.user_id
+        return f"AROA{_stable_id(self.role_arn)}:{self.session_name}"
+
+
+@dataclass(frozen=True)
+class _Session:
+    caller: _Caller
+    secret_access_key: str
+    session_token: str
+    expires: float
+
+
+class StsError(Exception):
+    """An STS error answer: HTTP status, error code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class StsDouble:
+    """A threaded HTTP server on 127.0.0.1 that answers like AWS STS (query protocol)."""
+
+    def __init__(
+        self,
+        users: Iterable[User] = (DEFAULT_USER,),
+        skew_windows: int = 1,
+        *,
+        port: int = 0,
+        deny_without_mfa: bool = True,
+    ) -> None:
+        """`skew_windows`: TOTP windows accepted either side of now. `deny_without_mfa`: the
+        seed's identity policy (deny all but GetSessionToken/GetCallerIdentity without MFA)."""
+        self._users = {u.access_key_id: u for u in users}
+        self.skew_windows = skew_windows
+        self.deny_without_mfa = deny_without_mfa
+        self.delay: float = 0.0
+        self.throttle: bool = False
+        self.url: str = ""
+        self._port = port
+        self._lock = threading.Lock()
+        self._sessions: dict[str, _Session] = {}
+        self._roles: dict[str, _Role] = {}
+        self._used_codes: set[tuple[str, int]] = set()
+        self._requests: list[dict[str, Any]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> StsDouble:
+        """Bind a port and serve in a background thread; sets `url`."""
+        if self._server:
+            raise RuntimeError("already started")
+        server = _Server(("127.0.0.1", self._port), _Handler)
+        server.double = self
+        self._server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="sts-double"
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (idempotent)."""
+        server, self._server = self._server, None
+        if server:
+            server.shutdown()
+            server.server_close()
+
+    def __enter__(self) -> StsDouble:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- test controls and records ---------------------------------------------------------
+    def add_role(self, arn: str, require_mfa: bool = True, max_session_duration: int = 3600) -> None:
+        """Register a role for AssumeRole (its trust policy may require MFA)."""
+        with self._lock:
+            self._roles[arn] = _Role(arn, require_mfa, max_session_duration)
+
+    def calls(self, action: str | None = None) -> int:
+        """Number of requests received (all, or for one Action), failed ones included."""
+        with self._lock:
+            return sum(1 for r in self._requests if action is None or r["action"] == action)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Snapshot of requests: action, access_key_id, params, then status and code (error code or None)."""
+        with self._lock:
+            return [dict(r, params=dict(r["params"])) for r in self._requests]
+
+    # ---- request processing (called from handler threads) ---------------------------------
+    def _answer(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, str, str]:
+        path, _, query = target.partition("?")
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        if method == "POST":
+            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        action = params.get("Action", "")
+        m = re.search(r"Credential=([^/,\s]*)", headers.get("Authorization", ""))
+        record: dict[str, Any] = {
+            "action": action,
+            "access_key_id": m.group(1) if m else None,
+            "params": params,
+            "status": None,
+            "code": None,
+        }
+        with self._lock:
+            self._requests.append(record)
+        if self.delay:
+            time.sleep(self.delay)
+        request_id = str(uuid.uuid4())
+        try:
+            caller = self._authenticate(method, path, query, headers, body)
+            if self.throttle:
+                raise StsError(400, "Throttling", "Rate exceeded")
+            operation: Callable[[_Caller, dict[str, str]], str] | None = {
+                "GetSessionToken": self._get_session_token,
+                "GetCallerIdentity": self._get_caller_identity,
+                "AssumeRole": self._assume_role,
+            }.get(action)
+            if operation is None:
+                raise StsError(400, "InvalidAction", f"Could not find operation {action} for version {API_VERSION}")
+            result = operation(caller, params)
+            status, code = 200, None
+            xml = (
+                f'<{action}Response xmlns="{NAMESPACE}">\n  <{action}Result>\n{result}  </{action}Result>\n'
+                f"  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n"
+                f"</{action}Response>\n"
+            )
+        except StsError as e:
+            status, code = e.status, e.code
+            kind = "Sender" if e.status < 500 else "Receiver"
+            xml = (
+                f'<ErrorResponse xmlns="{NAMESPACE}">\n  <Error>\n    <Type>{kind}</Type>\n'
+                f"    <Code>{_esc(e.code)}</Code>\n    <Message>{_esc(e.message)}</Message>\n  </Error>\n"
+                f"  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
+            )
+        with self._lock:
+            record.update(status=status, code=code)
+        return status, xml, request_id
+
+    def _authenticate(self, method: str, path: str, query: str, headers: Any, body: bytes) -> _Caller:
+        """Verify the SigV4 Authorization header against the caller's secret; return the caller."""
+        auth = headers.get("Authorization")
+        if not auth:
+            raise StsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
+        m = re.fullmatch(
+            r"AWS4-HMAC-SHA256\s+Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request,\s*"
+            r"SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*",
+            auth,
+        )
+        amz_date = headers.get("X-Amz-Date", "")
+        if not m or not amz_date.startswith(m.group(2)):
+            raise StsError(400, "IncompleteSignature", f"Malformed AWS4-HMAC-SHA256 Authorization header: {auth}")
+        akid, date, region, service, signed, signature = m.groups()
+
+        caller, secret = self._credentials(akid, headers.get("X-Amz-Security-Token"))
+
+        signed_names = signed.split(";")
+        canonical_headers = "".join(
+            f"{name}:{','.join(' '.join(v.split()) for v in headers.get_all(name, []))}\n" for name in signed_names
+        )
+        canonical_query = "&".join(
+            sorted(
+                f"{quote(unquote(k), safe='-_.~')}={quote(unquote(v), safe='-_.~')}"
+                for k, _, v in (p.partition("=") for p in query.split("&") if p)
+            )
+        )
+        canonical_request = "\n".join(
+            [method, quote(path or "/", safe="/~"), canonical_query, canonical_headers, signed,
+             hashlib.sha256(body).hexdigest()]
+        )
+        scope = f"{date}/{region}/{service}/aws4_request"
+        string_to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
+        )
+        key = ("AWS4" + secret).encode()
+        for part in (date, region, service, "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        if service != "sts" or "host" not in signed_names or not hmac.compare_digest(expected, signature):
+            raise StsError(403, "SignatureDoesNotMatch", MSG_BAD_SIGNATURE)
+        return caller
+
+    def _credentials(self, akid: str, token: str | None) -> tuple[_Caller, str]:
+        """The caller and secret key for an access key id (and session token, if temporary)."""
+        user = self._users.get(akid)
+        if user:
+            return _Caller(user), user.secret_access_key
+        with self._lock:
+            session = self._sessions.get(akid)
+        if not session or token is None or not hmac.compare_digest(token, session.session_token):
+            raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
+        if time.time() >= session.expires:
+            raise StsError(400, "ExpiredToken", MSG_EXPIRED_TOKEN)
+        return session.caller, session.secret_access_key
+
+    def _check_mfa(self, user: User, serial: str | None, token_code: str | None) -> None:
+        """Accept a code of the user's device within +/- skew_windows, once per device and window."""
+        if serial != user.mfa_serial:
+            raise StsError(403, "AccessDenied", MSG_MFA_SERIAL)
+        now = counter_at()
+        windows = [c for c in range(now - self.skew_windows, now + self.skew_windows + 1)
+                   if token_code is not None and hmac.compare_digest(hotp(user.totp_secret, c), token_code)]
+        with self._lock:
+            fresh = [c for c in windows if (serial, c) not in self._used_codes]
+            if not fresh:
+                raise StsError(403, "AccessDenied", MSG_MFA_CODE)
+            self._used_codes.add((serial, fresh[0]))
+
+    def _issue(self, caller: _Caller, duration: int) -> str:
+        """Create and remember temporary credentials; return their <Credentials> XML."""
+        akid = "ASIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+        session = _Session(
+            caller, b64encode(secrets.token_bytes(30)).decode(), b64encode(secrets.token_bytes(264)).decode(),
+            time.time() + duration,
+        )
+        with self._lock:
+            self._sessions[akid] = session
+        expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(session.expires))
+        return (
+            f"    <Credentials>\n      <AccessKeyId>{akid}</AccessKeyId>\n"
+            f"      <SecretAccessKey>{session.secret_access_key}</SecretAccessKey>\n"
+            f"      <SessionToken>{session.session_token}</SessionToken>\n"
+            f"      <Expiration>{expiration}</Expiration>\n    </Credentials>\n"
+        )
+
+    # ---- operations --------------------------------------------------------------------------
+    def _get_session_token(self, caller: _Caller, p: dict[str, str]) -> str:
+        _validate(p, [
+            ("DurationSeconds", int, SESSION_LIMITS, None, False),
+            ("SerialNumber", str, (9, 256), r"[\w+=/:,.@-]*", False),
+            ("TokenCode", str, (6, 6), r"[\d]*", False),
+        ])
+        if caller.temporary:
+            raise StsError(403, "AccessDenied", MSG_SESSION_GST)
+        mfa = "SerialNumber" in p or "TokenCode" in p
+        if mfa:
+            self._check_mfa(caller.user, p.get("SerialNumber"), p.get("TokenCode"))
+        return self._issue(_Caller(caller.user, temporary=True, mfa=mfa), int(p.get("DurationSeconds", 43200)))
+
+    def _get_caller_identity(self, caller: _Caller, p: dict[str, str]) -> str:
+        return (
+            f"    <Arn>{_esc(caller.arn)}</Arn>\n    <UserId>{caller.user_id}</UserId>\n"
+            f"    <Account>{caller.account}</Account>\n"
+        )
+
+    def _assume_role(self, caller: _Caller, p: dict[str, str]) -> str:
+        _validate(p, [
+            ("RoleArn", str, (20, 2048), None, True),
+            ("RoleSessionName", str, (2, 64), r"[\w+=,.@-]*", True),
+            ("DurationSeconds", int, ROLE_LIMITS, None, False),
+            ("SerialNumber", str, (9, 256), r"[\w+=/:,.@-]*", False),
+            ("TokenCode", str, (6, 6), r"[\d]*", False),
+        ])
+        arn, duration = p["RoleArn"], int(p.get("DurationSeconds", 3600))
+        if caller.temporary and duration > CHAINED_ROLE_MAX:
+            raise StsError(400, "ValidationError", MSG_ROLE_CHAINING)
+        mfa = caller.mfa
+        if "SerialNumber" in p or "TokenCode" in p:
+            self._check_mfa(caller.user, p.get("SerialNumber"), p.get("TokenCode"))
+            mfa = True
+        denied = f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {arn}"
+        if self.deny_without_mfa and not mfa:
+            raise StsError(403, "AccessDenied", denied + " with an explicit deny in an identity-based policy")
+        with self._lock:
+            role = self._roles.get(arn)
+        if role is None or (role.require_mfa and not mfa):
+            raise StsError(403, "AccessDenied", denied)
+        if duration > role.max_session_duration:
+            raise StsError(400, "ValidationError", MSG_ROLE_MAX)
+        new = _Caller(caller.user, temporary=True, mfa=mfa, role_arn=arn, session_name=p["RoleSessionName"])
+        return self._issue(new, duration) + (
+            f"    <AssumedRoleUser>\n      <AssumedRoleId>{_esc(new.user_id)}</AssumedRoleId>\n"
+            f"      <Arn>{_esc(new.arn)}</Arn>\n    </AssumedRoleUser>\n"
+        )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    double: StsDouble
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client goes away mid-answer; report real bugs."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def _serve(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, xml, request_id = self.server.double._answer(self.command, self.path, self.headers, body)
+        data = xml.encode()
+        self.close_connection = True  # a stopped double must not keep answering on kept-alive sockets
+        self.send_response(status)
+        self.send_header("x-amzn-RequestId", request_id)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_POST = do_GET = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        pass
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+def _validate(p: dict[str, str], rules: list[tuple[str, type, tuple[int, int], str | None, bool]]) -> None:
+    """Check parameters like STS does: (name, int or str, (min, max), regex or None, required)."""
+    errors = []
+    for name, kind, (lo, hi), pattern, required in rules:
+        field = name[0].lower() + name[1:]
+        value = p.get(name)
+        if value is None:
+            if required:
+                errors.append(f"Value null at '{field}' failed to satisfy constraint: Member must not be null")
+            continue
+        where = f"Value '{value}' at '{field}' failed to satisfy constraint: Member must"
+        if kind is int:
+            if not re.fullmatch(r"-?\d+", value):
+                errors.append(f"{where} be a number")  # wording not taken from AWS
+            elif int(value) < lo:
+                errors.append(f"{where} have value greater than or equal to {lo}")
+            elif int(value) > hi:
+                errors.append(f"{where} have value less than or equal to {hi}")
+            continue
+        if len(value) < lo:
+            errors.append(f"{where} have length greater than or equal to {lo}")
+        if len(value) > hi:
+            errors.append(f"{where} have length less than or equal to {hi}")
+        if pattern and not re.fullmatch(pattern, value, re.ASCII):
+            errors.append(f"{where} satisfy regular expression pattern: {pattern}")
+    if errors:
+        n = len(errors)
+        summary = f"{n} validation error{'s' if n > 1 else ''} detected: "
+        raise StsError(400, "ValidationError", summary + "; ".join(errors))
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _partition(arn: str) -> str:
+    return arn.split(":")[1] if arn.startswith("arn:") and arn.count(":") >= 5 else "aws"
+
+
+def _role_name(role_arn: str) -> str:
+    return role_arn.rsplit("/", 1)[-1]
+
+
+def _stable_id(seed: str) -> str:
+    """17 upper-case characters derived from `seed`, like the tail of AIDA/AROA unique ids."""
+    return b32encode(hashlib.sha256(seed.encode()).digest()).decode()[:17]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve in the foreground; print one JSON line with the url and the default user."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    args = parser.parse_args(argv)
+    double = StsDouble(port=args.port).start()
+    print(json.dumps({"url": double.url, **asdict(DEFAULT_USER)}), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        double.stop()
+
+
+if __name__ == "__main__":
+    main()

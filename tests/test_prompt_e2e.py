@@ -1,0 +1,139 @@
+"""The terminal prompt, driven through a real pseudo-terminal as a person would answer it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pexpect
+from conftest import AwsHome, spawn
+
+PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
+
+
+def read_json_until_eof(child) -> dict:
+    child.expect(pexpect.EOF)
+    text = child.before
+    return json.loads(text[text.index("{") :])
+
+
+def test_prompt_text_matches_the_aws_cli_and_input_is_not_echoed(aws: AwsHome) -> None:
+    child = spawn("mfa-process --profile base", aws)
+    child.expect_exact(PROMPT)
+    code = aws.code()
+    child.sendline(code)
+
+    data = read_json_until_eof(child)
+    child.close()
+
+    assert child.exitstatus == 0
+    assert data["Version"] == 1
+    assert code not in child.before.split("{")[0]  # typed, never shown
+    assert aws.sts.calls("GetSessionToken") == 1
+
+
+def test_malformed_answer_is_asked_again_without_calling_sts(aws: AwsHome) -> None:
+    child = spawn("mfa-process --profile base", aws)
+    child.expect_exact(PROMPT)
+    child.sendline("12 34")
+    child.expect("6 digits")
+    child.expect_exact(PROMPT)
+    assert aws.sts.calls() == 0
+    child.sendline(f"  {aws.code()}  ")  # surrounding spaces are fine
+
+    read_json_until_eof(child)
+    child.close()
+
+    assert child.exitstatus == 0
+    assert aws.sts.calls("GetSessionToken") == 1
+
+
+def test_rejected_code_is_explained_and_asked_again(aws: AwsHome) -> None:
+    child = spawn("mfa-process --profile base", aws)
+    child.expect_exact(PROMPT)
+    child.sendline(aws.wrong_code())
+    child.expect("AWS rejected that code .wrong, or already used.. Wait for the next code")
+    child.expect_exact(PROMPT)
+    child.sendline(aws.code())
+
+    read_json_until_eof(child)
+    child.close()
+
+    assert child.exitstatus == 0
+    assert aws.sts.calls("GetSessionToken") == 2
+
+
+def test_three_rejected_codes_fail_cleanly(aws: AwsHome) -> None:
+    child = spawn("mfa-process --profile base", aws)
+    for _ in range(3):
+        child.expect_exact(PROMPT)
+        child.sendline(aws.wrong_code())
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus != 0
+    assert "rejected 3 MFA codes" in child.before
+    assert "{" not in child.before  # nothing on stdout
+    assert aws.sts.calls("GetSessionToken") == 3
+    assert aws.cache_files() == []
+
+
+def test_end_of_input_fails_cleanly(aws: AwsHome) -> None:
+    child = spawn("mfa-process --profile base", aws)
+    child.expect_exact(PROMPT)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus != 0
+    assert "no MFA code entered" in child.before
+    assert aws.sts.calls() == 0
+
+
+def _echo_is_on(stty_output: str) -> bool:
+    flags = stty_output.replace(";", " ").split()
+    return "echo" in flags and "-echo" not in flags
+
+
+def test_ctrl_c_restores_the_terminal_and_exits_130(aws: AwsHome) -> None:
+    child = spawn("sh -c 'trap : INT; mfa-process --profile base; echo status=$?; stty -a'", aws)
+    child.expect_exact(PROMPT)
+    child.sendintr()
+    child.expect(r"status=(\d+)")
+    before_status, status = child.before, int(child.match.group(1))
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert status == 130
+    assert "mfa-process: interrupted" in before_status
+    assert _echo_is_on(child.before)
+    assert aws.sts.calls() == 0
+
+
+def test_sigterm_during_prompt_restores_the_terminal(aws: AwsHome) -> None:
+    child = spawn("sh -c 'mfa-process --profile base & wait $!; echo status=$?; stty -a'", aws)
+    child.expect_exact(PROMPT)
+    time.sleep(0.2)
+    [pid] = _children_named(child.pid, "mfa-process")
+    os.kill(pid, signal.SIGTERM)
+    child.expect(r"status=(\d+)")
+    status = int(child.match.group(1))
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert status != 0
+    assert _echo_is_on(child.before)
+
+
+def _children_named(parent: int, name: str) -> list:
+    out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    found = []
+    for pid in map(int, out):
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        if name in cmdline:
+            found.append(pid)
+        found.extend(_children_named(pid, name))
+    return found
