@@ -16,21 +16,29 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the ca
 from .errors import ConfigFileError, ProfileNotFoundError
 
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional
+    from typing import Dict, Mapping, Optional, Tuple
 
     Profile = Dict[str, str]
 
 
 def config_file_path(environ: Mapping[str, str]) -> str:
-    return _expand(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    return _expand(environ.get("AWS_CONFIG_FILE", "~/.aws/config"))
 
 
 def credentials_file_path(environ: Mapping[str, str]) -> str:
-    return _expand(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+    return _expand(environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"))
 
 
 def load_profile(name: str, environ: Mapping[str, str]) -> Profile:
     """Return the merged settings of profile ``name``; raise if neither file has it."""
+    from_config, from_credentials = read_profile(name, environ)
+    merged: Profile = dict(from_config)
+    merged.update(from_credentials)
+    return merged
+
+
+def read_profile(name: str, environ: Mapping[str, str]) -> Tuple[Profile, Profile]:
+    """Profile ``name`` as each file has it: (config file part, credentials file part)."""
     config_path = config_file_path(environ)
     credentials_path = credentials_file_path(environ)
     from_config = _profiles_in(config_path, is_config_file=True).get(name)
@@ -40,9 +48,7 @@ def load_profile(name: str, environ: Mapping[str, str]) -> Profile:
             f"profile '{name}' is not in {config_path} or {credentials_path}; "
             "check the --profile name (sections are [profile NAME] in config, [NAME] in credentials)"
         )
-    merged: Profile = dict(from_config or {})
-    merged.update(from_credentials or {})
-    return merged
+    return from_config or {}, from_credentials or {}
 
 
 def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
@@ -52,8 +58,7 @@ def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError) as error:
-        first_line = str(error).splitlines()[0]
-        raise ConfigFileError(f"cannot parse {path}: {first_line}; fix the file's INI syntax") from error
+        raise ConfigFileError(f"cannot parse {path}: {_describe(error)}; fix the file's INI syntax") from error
     except OSError as error:
         raise ConfigFileError(f"cannot read {path}: {error.strerror}") from error
     profiles: Dict[str, Profile] = {}
@@ -65,14 +70,33 @@ def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
 
 
 def _profile_name(section: str, is_config_file: bool) -> Optional[str]:
-    if not is_config_file:
-        return section.strip()
-    words = section.split()
-    if len(words) == 2 and words[0] == "profile":
-        return words[1].strip("'\"")
-    if section.strip() == "default":
-        return "default"
-    return None
+    """botocore's reading of a section name (configloader.build_profile_map)."""
+    if not is_config_file or section == "default":
+        return section
+    if not section.startswith("profile"):
+        return None
+    if any(char in section for char in "\"'\\"):
+        import shlex  # only for quoted names: keeps shlex off the usual path
+
+        try:
+            words = shlex.split(section)
+        except ValueError:
+            return None
+    else:
+        words = section.split()
+    return words[1] if len(words) == 2 else None
+
+
+def _describe(error: Exception) -> str:
+    """Where the file is broken, in one line."""
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return f"line {error.lineno} comes before any [section]"
+    if isinstance(error, configparser.ParsingError) and error.errors:
+        line_number, line = error.errors[0]
+        return f"line {line_number} is not `key = value` or a [section]: {line.strip()!r}"
+    if isinstance(error, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    return str(error).splitlines()[0]
 
 
 def _expand(path: str) -> str:

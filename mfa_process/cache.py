@@ -48,6 +48,8 @@ class SessionKey:
         identity = "\0".join((self.profile, self.base_access_key_id, self.mfa_serial, str(self.duration)))
         digest = sha256(identity.encode("utf-8")).hexdigest()[:24]
         readable = _UNSAFE_FILENAME_CHARS.sub("_", self.profile)[:48]
+        if readable.startswith("."):  # hidden files are temp files here, and not listed
+            readable = "_" + readable[1:]
         return f"{readable}.{digest}"
 
 
@@ -136,7 +138,7 @@ class SessionCache:
             if len(raw) > _MAX_FILE_BYTES:
                 return None
             document = json.loads(raw)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if not isinstance(document, dict) or document.get("format") != _FORMAT:
             return None

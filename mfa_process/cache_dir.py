@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def default_cache_dir(environ: Mapping[str, str] = os.environ) -> str:
     """``$XDG_CACHE_HOME/mfa-process`` (or ``~/.cache/...``) on Linux, the native place elsewhere."""
     if os.name == "posix" and sys.platform != "darwin":
-        base = environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+        base = environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
+            base = os.path.expanduser("~/.cache")
         return os.path.join(base, APP_NAME)
     import platformdirs
 

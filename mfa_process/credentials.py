@@ -75,7 +75,7 @@ class Credentials:
     @classmethod
     def from_process_output(cls, data: Any, expires_at: Any) -> Optional["Credentials"]:
         """Rebuild from a stored contract object; None if anything is missing or mistyped."""
-        if not isinstance(data, dict) or data.get("Version") != 1:
+        if not isinstance(data, dict) or type(data.get("Version")) is not int or data["Version"] != 1:
             return None
         fields = [data.get(name) for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
         if not all(isinstance(value, str) and value for value in fields):
@@ -84,6 +84,8 @@ class Credentials:
             return None
         account_id = data.get("AccountId")
         credentials = cls(*fields, expires_at, account_id if isinstance(account_id, str) else None)
-        if credentials.expiration != data.get("Expiration"):
+        try:
+            consistent = credentials.expiration == data.get("Expiration")
+        except (OverflowError, ValueError, OSError):  # expires_at beyond what the platform's time holds
             return None
-        return credentials
+        return credentials if consistent else None

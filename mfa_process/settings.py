@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 
-from .aws_config import load_profile
+from .aws_config import read_profile
 from .credentials import REFRESH_MARGIN_SECONDS
 from .errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
 from .mfa_device import parse_mfa_serial, require_token_code
@@ -24,8 +24,8 @@ DEFAULT_DURATION = 43200
 MIN_DURATION, MAX_DURATION = 900, 129600  # what STS accepts for IAM users
 DEFAULT_LOCK_TIMEOUT = 120.0
 
-# Profile keys that make botocore resolve something other than the static keys in the files.
-_INDIRECT_CREDENTIAL_KEYS = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
+# Profile keys with which botocore gets credentials before it looks at static keys.
+_EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
 
 
 class Settings:
@@ -61,7 +61,8 @@ def resolve_settings(
     lock_timeout: Optional[Union[float, str]] = None,
     refresh: bool = False,
 ) -> Settings:
-    profile = load_profile(profile_name, environ)
+    from_config, from_credentials = read_profile(profile_name, environ)
+    profile = {**from_config, **from_credentials}
     check_credential_process(profile_name, profile.get("credential_process", ""))
     serial, serial_source = _pick(mfa_serial, "--mfa-serial", None, environ, "mfa_serial", profile_name, profile)
     if not serial:
@@ -76,7 +77,7 @@ def resolve_settings(
         lock_timeout=_lock_timeout(
             *_pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", environ, "mfa_lock_timeout", profile_name, profile)
         ),
-        known_base_access_key_id=_static_access_key_id(profile),
+        known_base_access_key_id=_static_access_key_id(profile, from_config, from_credentials),
         token_code=require_token_code(token_code) if token_code is not None else None,
         refresh=refresh,
     )
@@ -132,10 +133,26 @@ def _lock_timeout(value: object, source: str) -> float:
     return seconds
 
 
-def _static_access_key_id(profile: Profile) -> Optional[str]:
-    """The key botocore will use, when the files alone decide it."""
-    if not (profile.get("aws_access_key_id") and profile.get("aws_secret_access_key")):
+def _static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
+    """The key botocore will use, when the files alone decide it; None means ask botocore.
+
+    botocore's order for a named profile: role/web identity/SSO, then keys in the credentials
+    file, then credential_process, then keys in the config file.
+    """
+    if any(profile.get(key) for key in _EARLIER_CREDENTIAL_SOURCES):
         return None
-    if profile.get("aws_session_token") or any(profile.get(key) for key in _INDIRECT_CREDENTIAL_KEYS):
+    if _has_keys(from_credentials):
+        return _long_term_key(from_credentials)
+    if profile.get("credential_process"):
         return None
-    return profile["aws_access_key_id"]
+    if _has_keys(from_config):
+        return _long_term_key(from_config)
+    return None
+
+
+def _has_keys(part: Profile) -> bool:
+    return bool(part.get("aws_access_key_id") and part.get("aws_secret_access_key"))
+
+
+def _long_term_key(part: Profile) -> Optional[str]:
+    return None if part.get("aws_session_token") else part["aws_access_key_id"]

@@ -1,0 +1,136 @@
+"""parse_mfa_serial, normalize_token_code, require_token_code: what is checked before any call to STS."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfa_process.errors import EXIT_USAGE, InvalidMfaSerialError, InvalidTokenCodeError
+from mfa_process.mfa_device import normalize_token_code, parse_mfa_serial, require_token_code
+
+
+def test_virtual_device_arn_gives_account_partition_and_region():
+    device = parse_mfa_serial("arn:aws:iam::123456789012:mfa/alice")
+
+    assert device.serial == "arn:aws:iam::123456789012:mfa/alice"
+    assert device.account_id == "123456789012"
+    assert device.partition == "aws"
+    assert device.default_region == "us-east-1"
+
+
+def test_virtual_device_arn_with_a_path_is_accepted():
+    device = parse_mfa_serial("arn:aws:iam::123456789012:mfa/team/alice@example.com")
+
+    assert device.account_id == "123456789012"
+
+
+@pytest.mark.parametrize(
+    "partition, region",
+    [("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1")],
+)
+def test_other_partitions_map_to_their_regional_endpoint(partition, region):
+    device = parse_mfa_serial(f"arn:{partition}:iam::123456789012:mfa/alice")
+
+    assert device.partition == partition
+    assert device.account_id == "123456789012"
+    assert device.default_region == region
+
+
+def test_hardware_serial_has_no_account():
+    device = parse_mfa_serial("GAHT12345678")
+
+    assert device.serial == "GAHT12345678"
+    assert device.account_id is None
+    assert device.partition == "aws"
+    assert device.default_region == "us-east-1"
+
+
+def test_serial_length_limits_are_those_of_sts():
+    assert parse_mfa_serial("G" * 9).serial == "G" * 9
+    assert parse_mfa_serial("G" * 256).serial == "G" * 256
+
+
+def test_fido_key_is_rejected_with_the_reason():
+    with pytest.raises(InvalidMfaSerialError) as caught:
+        parse_mfa_serial("arn:aws:iam::123456789012:u2f/user/alice/yubikey-ABCDEFGHIJKLMNOP")
+
+    message = str(caught.value)
+    assert "FIDO" in message
+    assert "console" in message
+    assert "TOTP" in message
+    assert caught.value.exit_code == EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    "serial",
+    [
+        pytest.param("GAHT1234", id="8-chars"),
+        pytest.param("G" * 257, id="257-chars"),
+        pytest.param("", id="empty"),
+        pytest.param("arn:aws:iam::123456789012:mfa/al ice", id="space"),
+        pytest.param("GAHT#12345678", id="hash"),
+        pytest.param("GAHT12345678é", id="non-ascii-letter"),
+        pytest.param("GAHT12345678\n", id="trailing-newline"),
+    ],
+)
+def test_serial_with_bad_length_or_characters_is_rejected(serial):
+    with pytest.raises(InvalidMfaSerialError) as caught:
+        parse_mfa_serial(serial)
+
+    assert "arn:aws:iam::ACCOUNT:mfa/NAME" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "serial",
+    [
+        pytest.param("arn:aws:sts::123456789012:mfa/alice", id="sts-service"),
+        pytest.param("arn:aws:iam::123456789012:user/alice", id="user-arn"),
+        pytest.param("arn:aws:iam::12345678901:mfa/alice", id="11-digit-account"),
+        pytest.param("arn:aws:iam:us-east-1:123456789012:mfa/alice", id="with-region"),
+        pytest.param("arn:aws:iam::123456789012:mfa/", id="no-device-name"),
+        pytest.param("arn:gcp:iam::123456789012:mfa/alice", id="not-an-aws-partition"),
+    ],
+)
+def test_arn_that_is_not_an_iam_mfa_device_is_rejected(serial):
+    with pytest.raises(InvalidMfaSerialError) as caught:
+        parse_mfa_serial(serial)
+
+    assert serial in str(caught.value)
+    assert "arn:aws:iam::ACCOUNT:mfa/NAME" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["123456", " 123456", "123456 ", "\t123456\n", "000000"])
+def test_normalize_token_code_accepts_six_digits_and_strips_surrounding_spaces(text):
+    assert normalize_token_code(text) == text.strip()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("12345", id="5-digits"),
+        pytest.param("1234567", id="7-digits"),
+        pytest.param("12345a", id="letter"),
+        pytest.param("abcdef", id="letters"),
+        pytest.param("", id="empty"),
+        pytest.param("      ", id="spaces-only"),
+        pytest.param("١٢٣٤٥٦", id="arabic-indic-digits"),
+        pytest.param("１２３４５６", id="fullwidth-digits"),
+        pytest.param("123-456", id="dash"),
+        pytest.param("+12345", id="sign"),
+    ],
+)
+def test_normalize_token_code_rejects_anything_but_six_ascii_digits(text):
+    assert normalize_token_code(text) is None
+
+
+def test_require_token_code_returns_the_normalized_code():
+    assert require_token_code(" 654321\n") == "654321"
+
+
+@pytest.mark.parametrize("text", ["12345", "١٢٣٤٥٦", "abcdef"])
+def test_require_token_code_rejects_a_malformed_code_with_usage_error(text):
+    with pytest.raises(InvalidTokenCodeError) as caught:
+        require_token_code(text)
+
+    assert "--token-code" in str(caught.value)
+    assert "6 digits" in str(caught.value)
+    assert caught.value.exit_code == EXIT_USAGE
