@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pexpect
@@ -129,11 +128,19 @@ def test_sigterm_during_prompt_restores_the_terminal(aws: AwsHome) -> None:
 
 
 def _children_named(parent: int, name: str) -> list:
-    out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    """Descendants of ``parent`` whose command line mentions ``name`` (read from /proc)."""
     found = []
-    for pid in map(int, out):
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-        if name in cmdline:
-            found.append(pid)
-        found.extend(_children_named(pid, name))
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+            cmdline = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent:
+            if name in cmdline:
+                found.append(int(entry))
+            found.extend(_children_named(int(entry), name))
     return found

@@ -407,10 +407,13 @@ const [akid, secret, serial, token] = process.argv.slice(1);
 """
 
 
-@pytest.mark.skipif(not os.environ.get("STS_DOUBLE_NODE_MODULES") or not shutil.which("node"),
-                    reason="set STS_DOUBLE_NODE_MODULES to a node_modules with @aws-sdk/client-sts")
+JS_MODULES = Path(__file__).parent / "js" / "node_modules"
+
+
+@pytest.mark.skipif(not (JS_MODULES / "@aws-sdk" / "client-sts").is_dir() or not shutil.which("node"),
+                    reason="needs node and `npm install --prefix tests/js` (README, Running the tests)")
 def test_js_sdk_v3(sts: StsDouble, tmp_path: Path) -> None:
-    env = dict(aws_env(sts, tmp_path), NODE_PATH=os.environ["STS_DOUBLE_NODE_MODULES"], NODE_NO_WARNINGS="1")
+    env = dict(aws_env(sts, tmp_path), NODE_PATH=str(JS_MODULES), NODE_NO_WARNINGS="1")
     out = subprocess.run(["node", "-e", JS_CHECK, U.access_key_id, U.secret_access_key, U.mfa_serial,
                           code(U.totp_secret)], env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
