@@ -89,6 +89,16 @@ def test_duration_from_profile_and_flag(aws: AwsHome) -> None:
     assert len(aws.cache_files()) == 2  # one file per duration
 
 
+def test_endpoint_url_in_the_base_profile(aws: AwsHome) -> None:
+    del aws.env["AWS_ENDPOINT_URL_STS"]
+    aws.write_config(f"[profile base]\nmfa_serial = {aws.user.mfa_serial}\nendpoint_url = {aws.sts.url}\n")
+
+    result = aws.run(["--profile", "base", "--token-code", aws.code()])
+
+    assert result.returncode == 0, result.stderr
+    assert aws.sts.calls("GetSessionToken") == 1
+
+
 def test_environment_credentials_do_not_override_the_named_profile(aws: AwsHome) -> None:
     aws.env.update(AWS_ACCESS_KEY_ID="AKIAENVIRONMENTKEY00", AWS_SECRET_ACCESS_KEY="from-the-environment")
 

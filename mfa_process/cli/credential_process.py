@@ -105,7 +105,7 @@ def cached_provider(settings: Settings) -> CachedSessionProvider:
         from ..session_token import SessionTokenProvider
 
         hint = (
-            f"run `mfa-process --profile {settings.profile}` in a terminal to start a session, "
+            f"start the session from a terminal first (mfa-process --profile {settings.profile} >/dev/null), "
             "or pass --token-code"
         )
         return SessionTokenProvider(
