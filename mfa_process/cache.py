@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the ca
 from .credentials import Credentials
 
 if TYPE_CHECKING:
-    from typing import Iterator, Optional
+    from typing import Iterator, List, Optional
 
 try:  # CPython's own SHA-256: hashlib would load OpenSSL first, ~3 ms on every cache hit
     from _sha256 import sha256  # Python < 3.12
@@ -121,15 +121,21 @@ class SessionCache:
 
     def sessions(self) -> Iterator[CachedSession]:
         """Every readable session file, in file-name order."""
+        for path in self._session_files():
+            session = self._read(path)
+            if session is not None:
+                yield session
+
+    def damaged_files(self) -> List[str]:
+        """Session files that cannot be read as a session (each is a cache miss)."""
+        return [path for path in self._session_files() if self._read(path) is None]
+
+    def _session_files(self) -> List[str]:
         try:
             names = sorted(os.listdir(self.directory))
         except OSError:
-            return
-        for name in names:
-            if name.endswith(".json") and not name.startswith("."):
-                session = self._read(os.path.join(self.directory, name))
-                if session is not None:
-                    yield session
+            return []
+        return [os.path.join(self.directory, name) for name in names if name.endswith(".json") and not name.startswith(".")]
 
     def _read(self, path: str) -> Optional[CachedSession]:
         try:

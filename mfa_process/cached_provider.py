@@ -50,6 +50,12 @@ class CachedSessionProvider:
         self.refresh = refresh
         self.warn = warn
         self.clock = clock
+        self._upstream: Optional[Upstream] = None
+
+    def cached(self) -> Optional[CachedSession]:
+        """The session the cache would serve now, without asking anyone (for `login`, `env`)."""
+        base_access_key_id = self.known_base_access_key_id or self._open_upstream().base_access_key_id
+        return self._servable(self.cache.load(self._key(base_access_key_id)))
 
     def retrieve(self) -> Credentials:
         started = self.clock()
@@ -59,7 +65,7 @@ class CachedSessionProvider:
                 return hit
         from .lock import session_lock
 
-        upstream = self.open_upstream()  # the slow part: botocore resolves the base keys
+        upstream = self._open_upstream()
         key = self._key(upstream.base_access_key_id)
         if upstream.base_access_key_id != self.known_base_access_key_id:
             hit = self._lookup(key)
@@ -77,6 +83,12 @@ class CachedSessionProvider:
             except OSError as error:
                 self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
             return credentials
+
+    def _open_upstream(self) -> Upstream:
+        """Once per run: the slow part, where botocore resolves the base keys."""
+        if self._upstream is None:
+            self._upstream = self.open_upstream()
+        return self._upstream
 
     def _lookup(self, key: SessionKey) -> Optional[Credentials]:
         session = None if self.refresh else self._servable(self.cache.load(key))

@@ -101,3 +101,18 @@ class StsUnreachableError(StsError):
 
 class LockTimeoutError(MfaProcessError):
     """Another mfa-process held the session lock for longer than we may wait."""
+
+
+# --- exec -------------------------------------------------------------------------------------
+
+
+class CommandNotFoundError(MfaProcessError):
+    """`exec` was given a command that is not on PATH."""
+
+    exit_code = 127  # as shells report it
+
+
+class CommandNotRunnableError(MfaProcessError):
+    """`exec` found the command but the OS would not run it."""
+
+    exit_code = 126

@@ -77,7 +77,7 @@ def resolve_settings(
         lock_timeout=_lock_timeout(
             *_pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", environ, "mfa_lock_timeout", profile_name, profile)
         ),
-        known_base_access_key_id=_static_access_key_id(profile, from_config, from_credentials),
+        known_base_access_key_id=static_access_key_id(profile, from_config, from_credentials),
         token_code=require_token_code(token_code) if token_code is not None else None,
         refresh=refresh,
     )
@@ -133,7 +133,7 @@ def _lock_timeout(value: object, source: str) -> float:
     return seconds
 
 
-def _static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
+def static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
     """The key botocore will use, when the files alone decide it; None means ask botocore.
 
     botocore's order for a named profile: role/web identity/SSO, then keys in the credentials

@@ -1,25 +1,35 @@
-"""The command line: parse, run one command, and turn every error into a message and exit code.
+"""The command line: pick the command, run it, and turn every error into a message and an exit
+code. This is the only place that decides an exit status.
 
-This is the only place that writes to stderr or decides an exit status.
+`mfa-process --profile NAME` (the credential_process form) is the default; the companion
+commands are imported only when named, so the cache-hit path stays small.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
+from importlib import import_module
 
 from ..errors import EXIT_FAILURE, EXIT_INTERRUPTED, MfaProcessError
-from . import credential_process
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import List, Optional, TextIO
+
+COMMANDS = ("login", "status", "logout", "env", "exec", "configure")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    verbose = "--verbose" in args or "-v" in args
+    own_args = args[: args.index("--")] if "--" in args else args  # after --: exec's command
+    verbose = "--verbose" in own_args or "-v" in own_args
     try:
+        if args and args[0] in COMMANDS:
+            command = import_module(f"{__name__}.{args[0]}_command")
+            return command.run(args[1:], os.environ, sys.stdout)
+        from . import credential_process
+
         return credential_process.run(args, os.environ, sys.stdout)
     except MfaProcessError as error:
         return _fail(str(error), error.exit_code, verbose, sys.stderr)

@@ -1,0 +1,113 @@
+"""`mfa-process configure`: set up ~/.aws/config so that a profile uses mfa-process.
+
+It edits the file as text (comments, order and spacing stay as they are), writes it
+atomically after keeping a backup, changes nothing when nothing needs changing, and then
+says whether the base profile has the long-term keys it needs.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Mapping, TextIO
+
+from ..aws_config import config_file_path, credentials_file_path, read_profile
+from ..config_setup import plan, plugin_command, write_with_backup
+from ..errors import ConfigFileError, InvalidMfaSerialError
+from ..mfa_device import parse_mfa_serial
+from ..settings import static_access_key_id
+from .common import add_profile_option, add_verbose_option, new_parser
+
+EXAMPLES = """\
+examples:
+  mfa-process configure --profile base --mfa-serial arn:aws:iam::123456789012:mfa/alice
+  mfa-process configure --profile base --as work-mfa    name the new profile work-mfa
+  aws sts get-caller-identity --profile mfa             then use it
+"""
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+    parser = new_parser(
+        "mfa-process configure",
+        "Add a profile that runs mfa-process for a base profile, and set the base's mfa_serial.",
+        EXAMPLES,
+    )
+    add_profile_option(parser)
+    parser.add_argument("--mfa-serial", metavar="ARN", help="the MFA device to set as the base profile's mfa_serial")
+    parser.add_argument(
+        "--as", dest="plugin_profile", default="mfa", metavar="NEW_PROFILE", help="the profile to add (default mfa)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace a different credential_process in NEW_PROFILE")
+    add_verbose_option(parser)
+    args = parser.parse_args(argv)
+
+    path = config_file_path(environ)
+    from_config, from_credentials = read_profile_or_nothing(args.profile, environ)
+    base = {**from_config, **from_credentials}
+    if args.mfa_serial is not None:
+        parse_mfa_serial(args.mfa_serial)
+    elif not base.get("mfa_serial"):
+        raise InvalidMfaSerialError(
+            f"profile '{args.profile}' has no mfa_serial; pass --mfa-serial arn:aws:iam::ACCOUNT:mfa/NAME"
+        )
+    text = _read_text(path)
+    new_text, changes = plan(
+        text,
+        args.profile,
+        args.plugin_profile,
+        args.mfa_serial,
+        plugin_command(sys.argv[0], sys.executable),
+        base.get("region"),
+        args.force,
+    )
+    if changes:
+        backup = write_with_backup(path, new_text)
+        for change in changes:
+            stdout.write(f"{path}: {change}\n")
+        if backup:
+            stdout.write(f"previous version kept as {backup}\n")
+    else:
+        stdout.write(f"{path}: already configured, nothing changed\n")
+    stdout.write(_keys_report(args.profile, from_config, from_credentials, environ))
+    stdout.write(f"try it: aws sts get-caller-identity --profile {args.plugin_profile}\n")
+    return 0
+
+
+def read_profile_or_nothing(profile: str, environ: Mapping[str, str]):
+    """The base profile's two parts; a profile that does not exist yet is simply empty."""
+    from ..errors import ProfileNotFoundError
+
+    try:
+        return read_profile(profile, environ)
+    except ProfileNotFoundError:
+        return {}, {}
+
+
+def _keys_report(profile: str, from_config, from_credentials, environ: Mapping[str, str]) -> str:
+    merged = {**from_config, **from_credentials}
+    if static_access_key_id(merged, from_config, from_credentials):
+        return f"profile '{profile}' has long-term access keys: ready\n"
+    if merged.get("aws_session_token"):
+        return (
+            f"profile '{profile}' holds temporary keys (aws_session_token); GetSessionToken needs an IAM "
+            f"user's long-term access keys in [{profile}] of {credentials_file_path(environ)}\n"
+        )
+    if any(merged.get(key) for key in ("credential_process", "role_arn", "sso_session", "sso_start_url")):
+        return (
+            f"profile '{profile}' gets its keys from another source; they must be an IAM user's "
+            "long-term access keys (not a role or SSO session)\n"
+        )
+    missing = [key for key in ("aws_access_key_id", "aws_secret_access_key") if not merged.get(key)]
+    return (
+        f"profile '{profile}' is missing {' and '.join(missing)}: add them to [{profile}] in "
+        f"{credentials_file_path(environ)} (aws configure --profile {profile})\n"
+    )
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as config_file:
+            return config_file.read()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigFileError(f"cannot read {path}: {error}") from error

@@ -1,0 +1,32 @@
+"""`mfa-process env`: the session's keys as shell variable assignments, for `eval`.
+
+For tools that do not read credential_process. The keys go to stdout (that is the point);
+the prompt, if any, goes to the terminal as usual.
+"""
+
+from __future__ import annotations
+
+from typing import List, Mapping, TextIO
+
+from ..shell_env import SHELLS, credential_variables, render
+from .common import add_session_options, new_parser, session_provider, session_settings
+
+EXAMPLES = """\
+examples:
+  eval "$(mfa-process env --profile base)"                      sh, bash, zsh
+  mfa-process env --profile base --shell fish | source          fish
+  mfa-process env --profile base --shell powershell | Invoke-Expression
+"""
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+    parser = new_parser(
+        "mfa-process env", "Print shell lines that set AWS_ACCESS_KEY_ID and friends for an MFA session.", EXAMPLES
+    )
+    add_session_options(parser)
+    parser.add_argument("--shell", choices=SHELLS, default="sh", help="quoting and syntax for this shell (default sh)")
+    args = parser.parse_args(argv)
+    credentials = session_provider(session_settings(args, environ), environ).retrieve()
+    stdout.write(render(credential_variables(credentials), args.shell))
+    stdout.flush()
+    return 0

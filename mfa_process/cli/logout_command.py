@@ -1,0 +1,39 @@
+"""`mfa-process logout`: remove cached sessions, and nothing else."""
+
+from __future__ import annotations
+
+import os
+from typing import List, Mapping, TextIO
+
+from .common import add_verbose_option, new_parser, session_cache
+
+EXAMPLES = """\
+examples:
+  mfa-process logout --profile base    remove base's sessions: the next call prompts again
+  mfa-process logout --all             remove every cached session
+"""
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+    parser = new_parser("mfa-process logout", "Remove cached MFA sessions.", EXAMPLES)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--profile", metavar="NAME", help="remove the sessions of this base profile")
+    which.add_argument("--all", action="store_true", help="remove every cached session, unreadable ones too")
+    add_verbose_option(parser)
+    args = parser.parse_args(argv)
+    cache = session_cache(environ)
+    if args.all:
+        paths = [session.path for session in cache.sessions()] + cache.damaged_files()
+    else:
+        paths = [session.path for session in cache.sessions() if session.profile == args.profile]
+    removed = 0
+    for path in sorted(paths):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:  # another logout got there first: fine
+            continue
+        stdout.write(f"removed {path}\n")
+        removed += 1
+    if not removed:
+        stdout.write("no cached sessions" + ("" if args.all else f" for profile {args.profile}") + "\n")
+    return 0

@@ -1,0 +1,495 @@
+"""The companion commands (login, status, logout, env, exec, configure), end to end through the
+STS double, with a real pseudo-terminal where a person would type."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+from conftest import BIN_DIR, AwsHome, contract, spawn
+
+PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
+
+
+def login(aws: AwsHome, *extra: str) -> str:
+    child = spawn("mfa-process", aws, args=["login", "--profile", "base", *extra])
+    if child.expect_exact([PROMPT, pexpect.EOF]) == 0:
+        child.sendline(aws.code(aws.sts.calls("GetSessionToken")))  # a fresh code each time
+        child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return child.before
+
+
+def assert_no_secrets(aws: AwsHome, text: str) -> None:
+    assert aws.user.secret_access_key not in text
+    for document in (json.loads(p.read_text()) for p in aws.cache_files()):
+        assert document["credentials"]["SecretAccessKey"] not in text
+        assert document["credentials"]["SessionToken"] not in text
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+def test_login_prompts_then_every_process_is_served_without_a_terminal(aws: AwsHome) -> None:
+    transcript = login(aws)
+
+    assert "logged in: profile base, MFA device arn:aws:iam::123456789012:mfa/alice" in transcript
+    assert "left)" in transcript
+    assert_no_secrets(aws, transcript)
+    plugin = aws.run(["--profile", "base"])  # no terminal: only the cache can serve it
+    assert plugin.returncode == 0, plugin.stderr
+    assert aws.sts.calls("GetSessionToken") == 1
+
+
+def test_login_with_a_valid_session_says_so_and_does_not_prompt(aws: AwsHome) -> None:
+    login(aws)
+
+    again = aws.run(["login", "--profile", "base"])  # no terminal: it must not try to prompt
+
+    assert again.returncode == 0, again.stderr
+    assert "already logged in: profile base" in again.stderr
+    assert again.stdout == ""
+    assert aws.sts.calls("GetSessionToken") == 1
+
+
+def test_login_refresh_prompts_for_a_new_session(aws: AwsHome) -> None:
+    login(aws)
+    first = contract(aws.run(["--profile", "base"]).stdout)
+
+    transcript = login(aws, "--refresh")
+
+    assert "logged in" in transcript and "already" not in transcript
+    assert contract(aws.run(["--profile", "base"]).stdout)["AccessKeyId"] != first["AccessKeyId"]
+    assert aws.sts.calls("GetSessionToken") == 2
+
+
+def test_login_with_token_code_needs_no_terminal(aws: AwsHome) -> None:
+    result = aws.run(["login", "--profile", "base", "--token-code", aws.code()])
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "logged in" in result.stderr
+
+
+def test_login_without_terminal_or_code_fails_clearly(aws: AwsHome) -> None:
+    result = aws.run(["login", "--profile", "base"])
+
+    assert result.returncode == 1
+    assert "no terminal" in result.stderr and result.stdout == ""
+
+
+def test_login_unknown_profile(aws: AwsHome) -> None:
+    result = aws.run(["login", "--profile", "nobody"])
+
+    assert result.returncode == 2
+    assert "profile 'nobody'" in result.stderr
+    assert aws.sts.calls() == 0
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def test_status_with_nothing_cached(aws: AwsHome) -> None:
+    result = aws.run(["status"])
+
+    assert result.returncode == 0
+    assert result.stdout == "no cached sessions\n"
+    assert json.loads(aws.run(["status", "--json"]).stdout) == []
+
+
+def test_status_lists_sessions_without_secrets(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    aws.run(["--profile", "base", "--duration", "3600", "--token-code", aws.code(1)])
+
+    table = aws.run(["status"])
+    data = json.loads(aws.run(["status", "--json"]).stdout)
+
+    assert table.returncode == 0
+    header, *rows = table.stdout.splitlines()
+    assert header.split() == ["PROFILE", "MFA", "DEVICE", "ACCOUNT", "DURATION", "EXPIRES", "LEFT", "SERVED"]
+    assert len(rows) == 2
+    assert all(row.startswith("base ") and row.endswith("yes") for row in rows)
+    assert all(row[header.index("ACCOUNT") :].startswith("123456789012 ") for row in rows)  # aligned
+    assert sorted(entry["duration"] for entry in data) == [3600, 43200]
+    assert all(entry["served"] is True and entry["account_id"] == "123456789012" for entry in data)
+    assert all(entry["expiration"].endswith("Z") for entry in data)
+    assert_no_secrets(aws, table.stdout + json.dumps(data))
+
+
+def test_status_shows_a_session_past_the_margin_as_not_served(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    [cache_file] = aws.cache_files()
+    document = json.loads(cache_file.read_text())
+    document["expires_at"] = int(time.time()) + 600
+    document["credentials"]["Expiration"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(document["expires_at"]))
+    cache_file.write_text(json.dumps(document))
+
+    [entry] = json.loads(aws.run(["status", "--json"]).stdout)
+    table = aws.run(["status"]).stdout
+
+    assert entry["served"] is False and 0 < entry["seconds_left"] <= 600
+    assert "no (refresh due)" in table
+
+
+def test_status_filters_by_profile_and_reports_damaged_files(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    (aws.cache_dir / "broken.0123.json").write_text("{not json")
+
+    other = aws.run(["status", "--profile", "other"])
+    mine = aws.run(["status", "--profile", "base"])
+
+    assert other.stdout == "no cached sessions for profile other\n"
+    assert len(mine.stdout.splitlines()) == 2
+    assert mine.returncode == 0
+    assert "1 unreadable cache file(s) ignored" in mine.stderr and "broken.0123.json" in mine.stderr
+
+
+# --- logout -----------------------------------------------------------------------------------
+
+
+def test_logout_removes_the_profiles_sessions_and_nothing_else(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    unrelated = aws.cache_dir / "notes.txt"
+    unrelated.write_text("mine")
+
+    first = aws.run(["logout", "--profile", "base"])
+    second = aws.run(["logout", "--profile", "base"])
+
+    assert first.returncode == 0 and first.stdout.startswith("removed ")
+    assert aws.cache_files() == []
+    assert unrelated.read_text() == "mine"
+    assert second.returncode == 0 and second.stdout == "no cached sessions for profile base\n"
+    assert aws.run(["--profile", "base"]).returncode != 0  # the next call needs a code again
+
+
+def test_logout_all_removes_damaged_files_too(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    (aws.cache_dir / "broken.0123.json").write_text("{")
+
+    result = aws.run(["logout", "--all"])
+
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) == 2
+    assert aws.cache_files() == []
+
+
+def test_logout_needs_a_profile_or_all(aws: AwsHome) -> None:
+    result = aws.run(["logout"])
+
+    assert result.returncode == 2
+    assert "--profile" in result.stderr and "--all" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+# --- env --------------------------------------------------------------------------------------
+
+
+def test_env_lines_evaluated_by_a_real_shell(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    cached = contract(aws.run(["--profile", "base"]).stdout)
+
+    shell = subprocess.run(
+        ["sh", "-c", 'eval "$(mfa-process env --profile base)" && env'],
+        env=aws.env,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+    )
+
+    assert shell.returncode == 0, shell.stderr
+    assert f"AWS_ACCESS_KEY_ID={cached['AccessKeyId']}" in shell.stdout.splitlines()
+    assert f"AWS_SECRET_ACCESS_KEY={cached['SecretAccessKey']}" in shell.stdout.splitlines()
+    assert f"AWS_SESSION_TOKEN={cached['SessionToken']}" in shell.stdout.splitlines()
+    assert f"AWS_CREDENTIAL_EXPIRATION={cached['Expiration']}" in shell.stdout.splitlines()
+
+
+def test_env_keys_work_for_the_aws_cli(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    shell = subprocess.run(
+        ["sh", "-c", 'eval "$(mfa-process env --profile base)" && aws sts get-caller-identity --region us-east-1'],
+        env=aws.env,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+    )
+
+    assert shell.returncode == 0, shell.stderr
+    assert json.loads(shell.stdout)["Arn"] == "arn:aws:iam::123456789012:user/alice"
+
+
+@pytest.mark.parametrize("shell, first_line", [("fish", "set -gx AWS_ACCESS_KEY_ID '"), ("powershell", "$Env:AWS_ACCESS_KEY_ID = '")])
+def test_env_for_other_shells(aws: AwsHome, shell: str, first_line: str) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+
+    result = aws.run(["env", "--profile", "base", "--shell", shell])
+
+    assert result.returncode == 0
+    assert result.stdout.startswith(first_line)
+    assert len(result.stdout.splitlines()) == 4
+
+
+def test_env_prompts_on_the_terminal_not_on_stdout(aws: AwsHome) -> None:
+    output = aws.root / "env.out"
+    child = spawn("sh", aws, args=["-c", f"mfa-process env --profile base > {output}"])
+    child.expect_exact(PROMPT)
+    child.sendline(aws.code())
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0
+    assert output.read_text().startswith("export AWS_ACCESS_KEY_ID='ASIA")
+    assert "Enter MFA code" not in output.read_text()
+
+
+def test_env_with_nothing_cached_and_no_terminal_fails_cleanly(aws: AwsHome) -> None:
+    result = aws.run(["env", "--profile", "base"])
+
+    assert result.returncode == 1 and result.stdout == ""
+    assert "no terminal" in result.stderr
+
+
+# --- exec -------------------------------------------------------------------------------------
+
+
+def test_exec_runs_the_command_with_the_session_and_without_profile_variables(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    cached = contract(aws.run(["--profile", "base"]).stdout)
+    aws.env.update(AWS_PROFILE="mfa", AWS_DEFAULT_PROFILE="mfa")
+
+    result = aws.run(["exec", "--profile", "base", "--", sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"])
+
+    child_env = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert child_env["AWS_ACCESS_KEY_ID"] == cached["AccessKeyId"]
+    assert child_env["AWS_SESSION_TOKEN"] == cached["SessionToken"]
+    assert "AWS_PROFILE" not in child_env and "AWS_DEFAULT_PROFILE" not in child_env
+    assert child_env["HOME"] == str(aws.root)  # the rest of the environment is kept
+
+
+def test_exec_aws_cli_uses_the_injected_keys(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    aws.env["AWS_PROFILE"] = "does-not-exist"  # would break the CLI if it were passed on
+
+    result = aws.run(["exec", "--profile", "base", "--", "aws", "sts", "get-caller-identity", "--region", "us-east-1"])
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["Arn"] == "arn:aws:iam::123456789012:user/alice"
+    assert aws.sts.requests[-1]["access_key_id"].startswith("ASIA")
+
+
+def test_exec_exits_with_the_commands_status(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+
+    result = aws.run(["exec", "--profile", "base", "--", "sh", "-c", "exit 42"])
+
+    assert result.returncode == 42
+
+
+def test_exec_signals_reach_the_command(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    marker = aws.root / "got-term"
+    process = subprocess.Popen(
+        ["mfa-process", "exec", "--profile", "base", "--", "sh", "-c", f"trap 'touch {marker}; exit 7' TERM; echo ready; while :; do sleep 0.1; done"],
+        env=aws.env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout.readline() == "ready\n"
+
+    process.send_signal(signal.SIGTERM)
+
+    assert process.wait(timeout=10) == 7
+    assert marker.exists()
+
+
+def test_exec_without_a_command(aws: AwsHome) -> None:
+    result = aws.run(["exec", "--profile", "base", "--"])
+
+    assert result.returncode == 2
+    assert "no command to run" in result.stderr
+    assert aws.sts.calls() == 0
+
+
+def test_exec_unknown_command(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+
+    result = aws.run(["exec", "--profile", "base", "--", "no-such-command-here"])
+
+    assert result.returncode == 127
+    assert "command not found: no-such-command-here" in result.stderr
+
+
+def test_exec_prompts_then_runs(aws: AwsHome) -> None:
+    child = spawn("mfa-process", aws, args=["exec", "--profile", "base", "--", "sh", "-c", "echo key=$AWS_ACCESS_KEY_ID"])
+    child.expect_exact(PROMPT)
+    child.sendline(aws.code())
+    child.expect(r"key=ASIA\w+")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0
+
+
+# --- configure --------------------------------------------------------------------------------
+
+ODD_CONFIG = """\
+# my settings, keep me
+[default]
+region=eu-west-1\t
+
+[profile   base]
+; keys live in the credentials file
+region = eu-central-1
+s3 =
+    max_concurrent_requests = 20
+
+[profile other]
+output = json
+# the end
+"""
+
+
+def test_configure_edits_without_losing_anything_and_the_profile_works(aws: AwsHome) -> None:
+    aws.write_config(ODD_CONFIG)
+
+    result = aws.run(["configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial])
+
+    text = aws.config_file.read_text()
+    assert result.returncode == 0, result.stderr
+    original_lines = [line for line in ODD_CONFIG.splitlines() if line.strip()]
+    before_new_section = text.split("[profile mfa]")[0]
+    kept = [line for line in before_new_section.splitlines() if line in original_lines]
+    assert kept == original_lines  # every line kept, in its order
+    assert "[profile mfa]\ncredential_process = mfa-process --profile base\n" in text
+    assert "has long-term access keys: ready" in result.stdout
+    assert Path(str(aws.config_file) + ".mfa-process-backup").read_text() == ODD_CONFIG
+    # botocore reads the result, and the new profile works end to end
+    import botocore.session
+
+    session = botocore.session.Session(profile="base")
+    session.set_config_variable("config_file", str(aws.config_file))
+    assert session.get_scoped_config()["mfa_serial"] == aws.user.mfa_serial
+    assert session.get_scoped_config()["s3"] == {"max_concurrent_requests": "20"}
+    child = spawn("aws", aws, args=["sts", "get-caller-identity", "--profile", "mfa"])
+    child.expect_exact(PROMPT)
+    child.sendline(aws.code())
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and "user/alice" in child.before
+
+
+def test_configure_is_idempotent(aws: AwsHome) -> None:
+    aws.write_config(ODD_CONFIG)
+    aws.run(["configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial])
+    once = aws.config_file.read_text()
+    os.unlink(str(aws.config_file) + ".mfa-process-backup")
+
+    again = aws.run(["configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial])
+
+    assert again.returncode == 0
+    assert "already configured, nothing changed" in again.stdout
+    assert aws.config_file.read_text() == once
+    assert not Path(str(aws.config_file) + ".mfa-process-backup").exists()  # nothing written
+
+
+def test_configure_refuses_to_replace_another_credential_process(aws: AwsHome) -> None:
+    original = ODD_CONFIG + "\n[profile mfa]\ncredential_process = other-tool --x\n"
+    aws.write_config(original)
+
+    refused = aws.run(["configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial])
+
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "--force" in refused.stderr and "other-tool --x" in refused.stderr
+    assert aws.config_file.read_text() == original
+
+    forced = aws.run(["configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial, "--force"])
+
+    assert forced.returncode == 0
+    assert "credential_process = mfa-process --profile base" in aws.config_file.read_text()
+    assert "other-tool" not in aws.config_file.read_text()
+
+
+def test_configure_as_another_name_and_a_new_config_file(aws: AwsHome) -> None:
+    aws.config_file.unlink()
+
+    result = aws.run(["configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial, "--as", "work"])
+
+    assert result.returncode == 0, result.stderr
+    assert aws.config_file.read_text() == (
+        f"[profile base]\nmfa_serial = {aws.user.mfa_serial}\n\n"
+        "[profile work]\ncredential_process = mfa-process --profile base\n"
+    )
+    assert (aws.config_file.stat().st_mode & 0o777) == 0o600
+
+
+def test_configure_says_what_keys_are_missing(aws: AwsHome) -> None:
+    aws.write_credentials("")
+
+    result = aws.run(["configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial])
+
+    assert result.returncode == 0
+    assert "missing aws_access_key_id and aws_secret_access_key" in result.stdout
+    assert "aws configure --profile base" in result.stdout
+
+
+def test_configure_needs_an_mfa_serial(aws: AwsHome) -> None:
+    aws.write_config("[profile base]\nregion = us-east-1\n")
+
+    result = aws.run(["configure", "--profile", "base"])
+
+    assert result.returncode == 2 and "--mfa-serial" in result.stderr
+    assert aws.config_file.read_text() == "[profile base]\nregion = us-east-1\n"
+
+
+def test_configure_rejects_a_bad_serial_without_writing(aws: AwsHome) -> None:
+    before = aws.config_file.read_text()
+
+    result = aws.run(["configure", "--profile", "base", "--mfa-serial", "arn:aws:iam::123456789012:u2f/x/y"])
+
+    assert result.returncode == 2 and "FIDO" in result.stderr
+    assert aws.config_file.read_text() == before
+
+
+def test_configure_writes_an_absolute_path_when_not_on_path(aws: AwsHome, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "bin"
+    elsewhere.mkdir()
+    shutil.copy2(Path(BIN_DIR) / "mfa-process", elsewhere / "mfa-process")
+    aws.env["PATH"] = "/usr/bin:/bin"
+    configure = [str(elsewhere / "mfa-process"), "configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial]
+
+    result = subprocess.run(configure, env=aws.env, capture_output=True, text=True)
+
+    # the profile from conftest said plain `mfa-process`, which this PATH cannot find: updated
+    assert result.returncode == 0, result.stderr
+    assert f"credential_process = {elsewhere / 'mfa-process'} --profile base" in aws.config_file.read_text()
+    assert "already configured" in subprocess.run(configure, env=aws.env, capture_output=True, text=True).stdout
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+def test_main_help_lists_every_command_with_an_example(aws: AwsHome) -> None:
+    text = aws.run(["--help"]).stdout
+
+    for command in ("login", "status", "logout", "env", "exec", "configure"):
+        assert f"  {command} " in text
+        assert f"mfa-process {command}" in text or f"mfa-process env" in text
+
+
+@pytest.mark.parametrize("command", ["login", "status", "logout", "env", "exec", "configure"])
+def test_each_command_help_has_examples(aws: AwsHome, command: str) -> None:
+    result = aws.run([command, "--help"])
+
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: mfa-process {command}")
+    assert "examples:" in result.stdout
