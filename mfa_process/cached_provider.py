@@ -63,6 +63,8 @@ class CachedSessionProvider:
             hit = self._lookup(self._key(self.known_base_access_key_id))
             if hit is not None:
                 return hit
+        from contextlib import ExitStack
+
         from .lock import session_lock
 
         upstream = self._open_upstream()
@@ -71,9 +73,14 @@ class CachedSessionProvider:
             hit = self._lookup(key)
             if hit is not None:
                 return hit
-        self.cache.ensure_directory()
         holder_hint = f"asking for the MFA code of profile '{self.profile}'"
-        with session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint):
+        with ExitStack() as held:
+            try:
+                self.cache.ensure_directory()
+                held.enter_context(session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint))
+            except OSError as error:  # no usable cache folder: still serve, uncached and unlocked
+                self.warn(f"cannot use the cache folder {self.cache.directory} ({error}); this session is not cached")
+                return upstream.retrieve()
             fresh = self._servable(self.cache.load(key))
             if fresh is not None and (not self.refresh or fresh.issued_at > started):
                 return fresh.credentials
