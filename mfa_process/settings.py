@@ -31,7 +31,16 @@ _EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_sessi
 class Settings:
     """The resolved settings of one run (``known_base_access_key_id``: None means ask botocore)."""
 
-    __slots__ = ("profile", "device", "duration", "lock_timeout", "known_base_access_key_id", "token_code", "refresh")
+    __slots__ = (
+        "profile",
+        "device",
+        "duration",
+        "lock_timeout",
+        "known_base_access_key_id",
+        "token_code",
+        "refresh",
+        "region",
+    )
 
     def __init__(
         self,
@@ -42,6 +51,7 @@ class Settings:
         known_base_access_key_id: Optional[str],
         token_code: Optional[str],
         refresh: bool,
+        region: Optional[str] = None,
     ) -> None:
         self.profile = profile
         self.device = device
@@ -50,6 +60,7 @@ class Settings:
         self.known_base_access_key_id = known_base_access_key_id
         self.token_code = token_code
         self.refresh = refresh
+        self.region = region  # the base profile's, for commands that pass it on (exec, env)
 
 
 def resolve_settings(
@@ -80,6 +91,7 @@ def resolve_settings(
         known_base_access_key_id=static_access_key_id(profile, from_config, from_credentials),
         token_code=require_token_code(token_code) if token_code is not None else None,
         refresh=refresh,
+        region=profile.get("region") or None,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Mapping
+from typing import Dict, Mapping, Optional
 
 from .credentials import Credentials
 
@@ -12,19 +12,28 @@ SHELLS = ("sh", "fish", "powershell")
 PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 
-def credential_variables(credentials: Credentials) -> Dict[str, str]:
-    return {
+def credential_variables(credentials: Credentials, region: Optional[str] = None) -> Dict[str, str]:
+    """The session as SDK variables; with the base profile's region, as aws-vault does, since
+    without AWS_PROFILE the SDKs no longer read the profile's region."""
+    variables = {
         "AWS_ACCESS_KEY_ID": credentials.access_key_id,
         "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
         "AWS_SESSION_TOKEN": credentials.session_token,
         "AWS_CREDENTIAL_EXPIRATION": credentials.expiration,
     }
+    if region:
+        variables.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    return variables
 
 
-def command_environment(environ: Mapping[str, str], credentials: Credentials) -> Dict[str, str]:
-    """``environ`` with the session's keys in, and anything that would override them out."""
+def command_environment(
+    environ: Mapping[str, str], credentials: Credentials, region: Optional[str] = None
+) -> Dict[str, str]:
+    """``environ`` with the session's keys in, and anything that would override them out.
+    A region already in the environment is kept."""
     child = {name: value for name, value in environ.items() if name not in PROFILE_VARIABLES}
-    child.update(credential_variables(credentials))
+    has_region = bool(environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
+    child.update(credential_variables(credentials, None if has_region else region))
     return child
 
 

@@ -286,6 +286,19 @@ def test_exec_aws_cli_uses_the_injected_keys(aws: AwsHome) -> None:
     assert aws.sts.requests[-1]["access_key_id"].startswith("ASIA")
 
 
+def test_exec_passes_the_base_profiles_region_unless_one_is_set(aws: AwsHome) -> None:
+    aws.write_config(f"[profile base]\nmfa_serial = {aws.user.mfa_serial}\nregion = eu-west-1\n")
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    show = ["exec", "--profile", "base", "--", "sh", "-c", "echo $AWS_REGION $AWS_DEFAULT_REGION"]
+
+    from_profile = aws.run(show)
+    aws.env["AWS_REGION"] = "ap-northeast-1"
+    from_environment = aws.run(show)
+
+    assert from_profile.stdout == "eu-west-1 eu-west-1\n"
+    assert from_environment.stdout == "ap-northeast-1\n"
+
+
 def test_exec_exits_with_the_commands_status(aws: AwsHome) -> None:
     aws.run(["--profile", "base", "--token-code", aws.code()])
 

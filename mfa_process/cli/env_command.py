@@ -26,7 +26,8 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     add_session_options(parser)
     parser.add_argument("--shell", choices=SHELLS, default="sh", help="quoting and syntax for this shell (default sh)")
     args = parser.parse_args(argv)
-    credentials = session_provider(session_settings(args, environ), environ).retrieve()
-    stdout.write(render(credential_variables(credentials), args.shell))
+    settings = session_settings(args, environ)
+    credentials = session_provider(settings, environ).retrieve()
+    stdout.write(render(credential_variables(credentials, settings.region), args.shell))
     stdout.flush()
     return 0

@@ -36,5 +36,6 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise ConfigError(f"no command to run; for example: mfa-process exec --profile {args.profile} -- aws s3 ls")
-    credentials = session_provider(session_settings(args, environ), environ).retrieve()
-    return run_command(command, command_environment(environ, credentials))
+    settings = session_settings(args, environ)
+    credentials = session_provider(settings, environ).retrieve()
+    return run_command(command, command_environment(environ, credentials, settings.region))

@@ -31,17 +31,16 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     provider = session_provider(settings, environ)
     cached = None if settings.refresh else provider.cached()
     if cached is not None:
-        _report("already logged in", settings.profile, settings.device.serial, cached.credentials)
-        print("mfa-process: (--refresh starts a new session)", file=sys.stderr)
+        _report("already logged in", settings.profile, settings.device.serial, cached.credentials, "; --refresh for a new one")
         return 0
     _report("logged in", settings.profile, settings.device.serial, provider.retrieve())
     return 0
 
 
-def _report(what: str, profile: str, mfa_serial: str, credentials: Credentials) -> None:
+def _report(what: str, profile: str, mfa_serial: str, credentials: Credentials, hint: str = "") -> None:
     left = time_left(credentials.seconds_left(time.time()))
     print(
         f"mfa-process: {what}: profile {profile}, MFA device {mfa_serial}, "
-        f"session expires {local_time(credentials.expires_at)} ({left} left)",
+        f"session expires {local_time(credentials.expires_at)} ({left} left){hint}",
         file=sys.stderr,
     )
