@@ -51,9 +51,9 @@ def plan(
 
 
 def _is_mfa_process(command: str) -> bool:
-    """An mfa-process line of our own making (another profile or path): ours to update."""
+    """An mfa-process line of our own making (another path, or `python -m`): ours to update."""
     words = _split(command)
-    return bool(words) and os.path.basename(words[0]) == "mfa-process"
+    return bool(words) and (os.path.basename(words[0]) == "mfa-process" or words[1:3] == ["-m", "mfa_process"])
 
 
 def _same_call(current: str, wanted: str) -> bool:
@@ -92,7 +92,8 @@ def write_with_backup(path: str, text: str) -> Optional[str]:
     Returns the backup's path (None when there was no file). The file keeps its mode; a new
     file, and a new ~/.aws folder, are private to the user.
     """
-    folder = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)  # a symlinked config (dotfiles) is updated where it lives
+    folder = os.path.dirname(path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     backup = None
     mode = 0o600

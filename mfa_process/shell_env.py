@@ -58,5 +58,11 @@ def _fish_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+# PowerShell ends a single-quoted string at any of these, and doubles each to escape it.
+_POWERSHELL_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
+
+
 def _powershell_quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    for quote in _POWERSHELL_QUOTES:
+        value = value.replace(quote, quote * 2)
+    return "'" + value + "'"
