@@ -39,6 +39,7 @@ class CachedSessionProvider:
         refresh: bool = False,
         warn: Callable[[str], None] = lambda message: None,
         clock: Callable[[], float] = time.time,
+        caller_alive: Callable[[], bool] = lambda: True,
     ) -> None:
         self.cache = cache
         self.profile = profile
@@ -50,6 +51,7 @@ class CachedSessionProvider:
         self.refresh = refresh
         self.warn = warn
         self.clock = clock
+        self.caller_alive = caller_alive
         self._upstream: Optional[Upstream] = None
 
     def cached(self) -> Optional[CachedSession]:
@@ -77,7 +79,9 @@ class CachedSessionProvider:
         with ExitStack() as held:
             try:
                 self.cache.ensure_directory()
-                held.enter_context(session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint))
+                held.enter_context(
+                    session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint, self.caller_alive)
+                )
             except OSError as error:  # no usable cache folder: still serve, uncached and unlocked
                 self.warn(f"cannot use the cache folder {self.cache.directory} ({error}); this session is not cached")
                 return upstream.retrieve()

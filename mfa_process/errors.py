@@ -66,7 +66,27 @@ class NoTerminalError(MfaProcessError):
 
 
 class PromptAbortedError(MfaProcessError):
-    """The person closed the prompt (end of input) or kept typing malformed codes."""
+    """The person closed the prompt (end of input), cancelled a dialog, or kept typing malformed codes."""
+
+
+class PromptTimeoutError(PromptAbortedError):
+    """Nobody answered within mfa_prompt_timeout."""
+
+
+class CallerGoneError(PromptAbortedError):
+    """The program that started mfa-process exited (or gave up on it) while we waited."""
+
+
+class NoPromptError(NoTerminalError):
+    """No terminal, no dialog and no mfa_process command: no way to get a code here."""
+
+
+class PromptUnavailableError(ConfigError):
+    """The code source named by mfa_prompt / --prompt cannot work on this system."""
+
+
+class CodeCommandError(MfaProcessError):
+    """The mfa_process command (or ykman) failed, hung, or printed no 6-digit code."""
 
 
 # --- STS --------------------------------------------------------------------------------------

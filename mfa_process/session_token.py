@@ -7,7 +7,7 @@ A rejected code is asked for again (it may have been used already in its 30 s wi
 from __future__ import annotations
 
 import calendar
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .base_profile import BaseSession
 from .credentials import Credentials
@@ -22,7 +22,9 @@ from .errors import (
     ThrottledError,
 )
 from .mfa_device import MfaDevice
-from .prompt import CodeSource
+
+if TYPE_CHECKING:
+    from .prompt import CodeSource
 
 MAX_CODE_TRIES = 3
 REJECTED_NOTICE = "AWS rejected that code (wrong, or already used). Wait for the next code, then enter it."

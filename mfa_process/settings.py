@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 DEFAULT_DURATION = 43200
 MIN_DURATION, MAX_DURATION = 900, 129600  # what STS accepts for IAM users
-DEFAULT_LOCK_TIMEOUT = 120.0
+DEFAULT_PROMPT = "auto"
+DEFAULT_PROMPT_TIMEOUT = 60.0  # within the 60 s terraform's Go SDK gives a credential_process
+LOCK_TIMEOUT_OVER_PROMPT = 15.0  # a waiter outlasts the holder's prompt by the STS call's time
 
 # Profile keys with which botocore gets credentials before it looks at static keys.
 _EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
@@ -40,6 +42,10 @@ class Settings:
         "token_code",
         "refresh",
         "region",
+        "prompt",
+        "prompt_timeout",
+        "mfa_process_command",
+        "oath_account",
     )
 
     def __init__(
@@ -52,6 +58,10 @@ class Settings:
         token_code: Optional[str],
         refresh: bool,
         region: Optional[str] = None,
+        prompt: str = DEFAULT_PROMPT,
+        prompt_timeout: float = DEFAULT_PROMPT_TIMEOUT,
+        mfa_process_command: Optional[str] = None,
+        oath_account: Optional[str] = None,
     ) -> None:
         self.profile = profile
         self.device = device
@@ -61,6 +71,10 @@ class Settings:
         self.token_code = token_code
         self.refresh = refresh
         self.region = region  # the base profile's, for commands that pass it on (exec, env)
+        self.prompt = prompt  # a name from prompt.choose.PROMPTS
+        self.prompt_timeout = prompt_timeout
+        self.mfa_process_command = mfa_process_command  # `mfa_process` in the profile, as aws-vault
+        self.oath_account = oath_account  # `mfa_oath_account`: the YubiKey OATH account for ykman
 
 
 def resolve_settings(
@@ -71,6 +85,8 @@ def resolve_settings(
     token_code: Optional[str] = None,
     lock_timeout: Optional[Union[float, str]] = None,
     refresh: bool = False,
+    prompt: Optional[str] = None,
+    prompt_timeout: Optional[Union[float, str]] = None,
 ) -> Settings:
     from_config, from_credentials = read_profile(profile_name, environ)
     profile = {**from_config, **from_credentials}
@@ -81,17 +97,28 @@ def resolve_settings(
             f"profile '{profile_name}' has no mfa_serial; add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` "
             "to it, or pass --mfa-serial"
         )
+    waited = _seconds(
+        *_pick(prompt_timeout, "--prompt-timeout", "MFA_PROCESS_PROMPT_TIMEOUT", environ, "mfa_prompt_timeout", profile_name, profile),
+        what="prompt timeout",
+        default=DEFAULT_PROMPT_TIMEOUT,
+    )
     return Settings(
         profile=profile_name,
         device=parse_mfa_serial(str(serial)),
         duration=_duration(*_pick(duration, "--duration", "MFA_PROCESS_DURATION", environ, "duration_seconds", profile_name, profile)),
-        lock_timeout=_lock_timeout(
-            *_pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", environ, "mfa_lock_timeout", profile_name, profile)
+        lock_timeout=_seconds(
+            *_pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", environ, "mfa_lock_timeout", profile_name, profile),
+            what="lock timeout",
+            default=waited + LOCK_TIMEOUT_OVER_PROMPT,
         ),
         known_base_access_key_id=static_access_key_id(profile, from_config, from_credentials),
         token_code=require_token_code(token_code) if token_code is not None else None,
         refresh=refresh,
         region=profile.get("region") or None,
+        prompt=_prompt(*_pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", environ, "mfa_prompt", profile_name, profile)),
+        prompt_timeout=waited,
+        mfa_process_command=profile.get("mfa_process") or None,
+        oath_account=profile.get("mfa_oath_account") or None,
     )
 
 
@@ -133,16 +160,27 @@ def _duration(value: object, source: str) -> int:
     return seconds
 
 
-def _lock_timeout(value: object, source: str) -> float:
+def _seconds(value: object, source: str, what: str, default: float) -> float:
     if value is None:
-        return DEFAULT_LOCK_TIMEOUT
+        return default
     try:
         seconds = float(str(value).strip())
     except ValueError:
         seconds = -1.0
     if not 0 < seconds < float("inf"):
-        raise ConfigError(f"lock timeout '{value}' ({source}) must be a positive number of seconds")
+        raise ConfigError(f"{what} '{value}' ({source}) must be a positive number of seconds")
     return seconds
+
+
+def _prompt(value: object, source: str) -> str:
+    from .prompt import PROMPTS
+
+    if value is None:
+        return DEFAULT_PROMPT
+    name = str(value).strip()
+    if name not in PROMPTS:
+        raise ConfigError(f"mfa_prompt '{value}' ({source}) is not one of: {', '.join(PROMPTS)}")
+    return name
 
 
 def static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:

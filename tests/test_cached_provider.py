@@ -83,9 +83,9 @@ def locks(monkeypatch):
     taken = []
     real = mfa_process.lock.session_lock
 
-    def counting_session_lock(path, timeout, holder_hint):
+    def counting_session_lock(path, *args):
         taken.append(path)
-        return real(path, timeout, holder_hint)
+        return real(path, *args)
 
     monkeypatch.setattr(mfa_process.lock, "session_lock", counting_session_lock)
     return taken

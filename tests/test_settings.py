@@ -15,7 +15,7 @@ from mfa_process.errors import (
     InvalidTokenCodeError,
     RecursiveProfileError,
 )
-from mfa_process.settings import DEFAULT_DURATION, DEFAULT_LOCK_TIMEOUT, resolve_settings
+from mfa_process.settings import DEFAULT_DURATION, DEFAULT_PROMPT_TIMEOUT, LOCK_TIMEOUT_OVER_PROMPT, resolve_settings
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 BASE_KEY = "AKIABASEKEY000000001"
@@ -51,7 +51,8 @@ def test_defaults(base):
     assert settings.device.serial == SERIAL
     assert settings.device.account_id == "123456789012"
     assert settings.duration == DEFAULT_DURATION == 43200
-    assert settings.lock_timeout == DEFAULT_LOCK_TIMEOUT == 120.0
+    assert settings.lock_timeout == DEFAULT_PROMPT_TIMEOUT + LOCK_TIMEOUT_OVER_PROMPT == 75.0  # outlasts a prompt
+    assert settings.prompt == "auto" and settings.prompt_timeout == 60.0
     assert settings.known_base_access_key_id == BASE_KEY
     assert settings.token_code is None
     assert settings.refresh is False
@@ -85,7 +86,7 @@ def test_duration_precedence(aws_files, flag, env, in_profile, expected):
         pytest.param(None, "10", "15", 10.0, id="environment-beats-profile"),
         pytest.param(None, None, "15", 15.0, id="profile-beats-default"),
         pytest.param(None, "", "15", 15.0, id="empty-environment-is-unset"),
-        pytest.param(None, None, None, 120.0, id="default"),
+        pytest.param(None, None, None, 75.0, id="default"),
     ],
 )
 def test_lock_timeout_precedence(aws_files, flag, env, in_profile, expected):

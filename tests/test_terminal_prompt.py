@@ -19,6 +19,7 @@ import pytest
 
 from mfa_process.errors import NoTerminalError, PromptAbortedError
 from mfa_process.prompt._posix_console import Console as PosixConsole
+from mfa_process.watchdog import no_watchdog
 from mfa_process.prompt.terminal import MAX_MALFORMED_ANSWERS, terminal_prompt
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -50,9 +51,15 @@ class FakeConsole:
     def write(self, text: str) -> None:
         self.writes.append(text)
 
-    def read_secret_line(self):
+    def read_secret_line(self, watchdog=None):
         self.reads += 1
-        return self.answers.pop(0)
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def erase_line(self) -> None:
+        self.writes.append("<erase>")
 
 
 def ask(console: FakeConsole, notice=None) -> str:
@@ -137,7 +144,7 @@ def test_no_controlling_terminal_raises_no_terminal_error_with_the_hint():
 
 
 class CtrlCConsole(FakeConsole):
-    def read_secret_line(self):
+    def read_secret_line(self, watchdog=None):
         raise KeyboardInterrupt
 
 
@@ -205,21 +212,21 @@ def test_read_line_returns_one_line_without_its_newline(pty):
     master, slave, console = pty
     os.write(master, b"123456\n")
 
-    assert console._read_line() == "123456"
+    assert console._read_line(no_watchdog()) == "123456"
 
 
 def test_read_line_enter_key_sends_carriage_return(pty):
     master, slave, console = pty
     os.write(master, b"654321\r")  # the terminal turns Enter (CR) into NL
 
-    assert console._read_line() == "654321"
+    assert console._read_line(no_watchdog()) == "654321"
 
 
 def test_read_line_ctrl_d_is_end_of_input(pty):
     master, slave, console = pty
     os.write(master, b"\x04")
 
-    assert console._read_line() is None
+    assert console._read_line(no_watchdog()) is None
 
 
 def test_read_secret_line_hides_the_input_and_restores_the_terminal(pty):
@@ -359,6 +366,7 @@ def windows(monkeypatch):
 
     msvcrt = types.ModuleType("msvcrt")
     msvcrt.getwch = getwch
+    msvcrt.kbhit = lambda: True  # every scripted key is waiting already
     monkeypatch.setitem(sys.modules, "msvcrt", msvcrt)
     name = "mfa_process.prompt._windows_console"
     sys.modules.pop(name, None)

@@ -12,14 +12,17 @@ from ..cache_dir import default_cache_dir
 from ..cached_provider import CachedSessionProvider
 from ..errors import EXIT_USAGE
 from ..recursion_guard import check_not_resolving
-from ..settings import DEFAULT_DURATION, DEFAULT_LOCK_TIMEOUT, resolve_settings
+from ..prompt import PROMPTS
+from ..settings import DEFAULT_DURATION, DEFAULT_PROMPT_TIMEOUT, LOCK_TIMEOUT_OVER_PROMPT, resolve_settings
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Mapping, NoReturn
+    from typing import List, Mapping, NoReturn, Optional
 
     from ..cached_provider import Upstream
+    from ..prompt import CodeSource
     from ..settings import Settings
+    from ..watchdog import Watchdog
 
 HELP_WIDTH = 88
 
@@ -66,9 +69,20 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token-code", metavar="CODE", help="the 6-digit code, instead of asking on the terminal")
     parser.add_argument("--refresh", action="store_true", help="get a new session even if a cached one is valid")
     parser.add_argument(
+        "--prompt",
+        choices=PROMPTS,
+        metavar="SOURCE",
+        help=f"where the code comes from: {', '.join(PROMPTS)} (default: $MFA_PROCESS_PROMPT, mfa_prompt, auto)",
+    )
+    parser.add_argument(
+        "--prompt-timeout",
+        metavar="SECONDS",
+        help=f"give up waiting for the code after this long (default: mfa_prompt_timeout, {DEFAULT_PROMPT_TIMEOUT:g})",
+    )
+    parser.add_argument(
         "--lock-timeout",
         metavar="SECONDS",
-        help=f"longest wait for another mfa-process that is prompting (default {DEFAULT_LOCK_TIMEOUT:g})",
+        help=f"longest wait for another mfa-process that is prompting (default: prompt timeout + {LOCK_TIMEOUT_OVER_PROMPT:g})",
     )
     add_verbose_option(parser)
 
@@ -87,6 +101,8 @@ def session_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         token_code=args.token_code,
         lock_timeout=args.lock_timeout,
         refresh=args.refresh,
+        prompt=args.prompt,
+        prompt_timeout=args.prompt_timeout,
     )
 
 
@@ -95,23 +111,50 @@ def session_cache(environ: Mapping[str, str]) -> SessionCache:
 
 
 def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSessionProvider:
-    """The provider chain: cache in front of GetSessionToken in front of the terminal prompt."""
+    """The provider chain: cache in front of GetSessionToken in front of the code source.
+
+    Every wait (prompt, dialog, helper command, lock) is bounded by mfa_prompt_timeout and ends
+    as soon as the program that started us is gone.
+    """
+    from ..system import CallerWatch
+
+    caller = CallerWatch()
+
+    def new_watchdog() -> Watchdog:
+        from ..watchdog import Watchdog
+
+        hint = f"run `mfa-process login --profile {settings.profile}` in a terminal first"
+        return Watchdog(settings.prompt_timeout, caller.alive, hint)
 
     def open_upstream() -> Upstream:
         from ..base_profile import open_base_session
-        from ..prompt.terminal import terminal_prompt
+        from ..prompt.choose import code_source
         from ..session_token import SessionTokenProvider
 
-        hint = (
-            f"start the session from a terminal first (mfa-process login --profile {settings.profile}), "
-            "or pass --token-code"
-        )
+        chosen: List[CodeSource] = []
+
+        def ask(mfa_serial: str, notice: Optional[str]) -> str:
+            """Pick the code source only when a code is needed: a waiter that finds the
+            session cached after the lock must not fail for want of a terminal."""
+            if not chosen:
+                chosen.append(
+                    code_source(
+                        settings.prompt,
+                        settings.profile,
+                        settings.mfa_process_command,
+                        settings.oath_account,
+                        new_watchdog,
+                        environ,
+                    )
+                )
+            return chosen[0](mfa_serial, notice)
+
         return SessionTokenProvider(
             settings.profile,
             open_base_session(settings.profile),
             settings.device,
             settings.duration,
-            terminal_prompt(hint),
+            ask,
             settings.token_code,
         )
 
@@ -125,6 +168,7 @@ def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSe
         settings.lock_timeout,
         refresh=settings.refresh,
         warn=lambda message: print(f"mfa-process: warning: {message}", file=sys.stderr),
+        caller_alive=caller.alive,
     )
 
 

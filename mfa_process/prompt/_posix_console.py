@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import termios
 from contextlib import contextmanager
 from types import FrameType
 from typing import Iterator, List, Optional
+
+from ..watchdog import Watchdog, no_watchdog
 
 _MAX_LINE_BYTES = 1024
 _ABORT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -30,17 +33,28 @@ class Console:
         while data:
             data = data[os.write(self._fd, data) :]
 
-    def read_secret_line(self) -> Optional[str]:
-        """One line typed without echo; None at end of input (Ctrl-D)."""
+    def read_secret_line(self, watchdog: Optional[Watchdog] = None) -> Optional[str]:
+        """One line typed without echo; None at end of input (Ctrl-D).
+
+        The watchdog ends the wait (by raising) at its deadline or when our caller is gone.
+        """
         with self._echo_off():
-            line = self._read_line()
+            line = self._read_line(watchdog or no_watchdog())
         self.write("\n")
         return line
 
-    def _read_line(self) -> Optional[str]:
+    def erase_line(self) -> None:
+        """Take the unanswered prompt off the screen."""
+        self.write("\r\x1b[2K")
+
+    def _read_line(self, watchdog: Watchdog) -> Optional[str]:
         chunks: List[bytes] = []
         size = 0
         while size <= _MAX_LINE_BYTES:
+            watchdog.check()
+            readable, _, _ = select.select([self._fd], [], [], watchdog.next_wait())
+            if not readable:
+                continue
             chunk = os.read(self._fd, _MAX_LINE_BYTES)
             if not chunk:
                 return None if not chunks else b"".join(chunks).decode("utf-8", "replace")

@@ -6,13 +6,17 @@
 from __future__ import annotations
 
 import msvcrt  # type: ignore[import-not-found]
+import time
 from typing import List, Optional
+
+from ..watchdog import Watchdog, no_watchdog
 
 _MAX_LINE_CHARS = 1024
 _END_OF_LINE = ("\r", "\n")
 _END_OF_INPUT = "\x1a"  # Ctrl-Z
 _INTERRUPT = "\x03"  # Ctrl-C
 _BACKSPACE = "\x08"
+_KEY_POLL_SECONDS = 0.05
 
 
 class Console:
@@ -32,9 +36,15 @@ class Console:
         self._out.write(text)
         self._out.flush()
 
-    def read_secret_line(self) -> Optional[str]:
+    def read_secret_line(self, watchdog: Optional[Watchdog] = None) -> Optional[str]:
+        """One line typed without echo; None at Ctrl-Z. The watchdog ends the wait (by raising)."""
+        watchdog = watchdog or no_watchdog()
         typed: List[str] = []
         while len(typed) <= _MAX_LINE_CHARS:
+            watchdog.check()
+            if not msvcrt.kbhit():
+                time.sleep(_KEY_POLL_SECONDS)
+                continue
             char = msvcrt.getwch()
             if char in _END_OF_LINE:
                 break
@@ -48,3 +58,7 @@ class Console:
                 typed.append(char)
         self.write("\n")
         return "".join(typed)
+
+    def erase_line(self) -> None:
+        """Take the unanswered prompt off the screen (Windows consoles understand VT sequences)."""
+        self.write("\r\x1b[2K")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, ContextManager, Optional
+from typing import TYPE_CHECKING, Callable, ContextManager, Optional
 
 from ..errors import NoTerminalError, PromptAbortedError
 from ..mfa_device import normalize_token_code
-from . import CodeSource
+from ..watchdog import Watchdog, no_watchdog
+
+if TYPE_CHECKING:
+    from . import CodeSource
 
 if os.name == "nt":
     from ._windows_console import Console
@@ -17,20 +20,41 @@ else:
 MAX_MALFORMED_ANSWERS = 3
 
 
-def terminal_prompt(no_terminal_hint: str, open_console: Callable[[], ContextManager] = Console) -> CodeSource:
-    """A code source on the controlling terminal; ``no_terminal_hint`` says what to do without one."""
+def terminal_available(open_console: Callable[[], ContextManager] = Console) -> bool:
+    """True when this process has a terminal to ask on (SDKs keep theirs; IDEs and CI have none)."""
+    try:
+        open_console().__exit__(None, None, None)
+    except OSError:
+        return False
+    return True
+
+
+def terminal_prompt(
+    no_terminal_hint: str,
+    new_watchdog: Callable[[], Watchdog] = no_watchdog,
+    open_console: Callable[[], ContextManager] = Console,
+) -> CodeSource:
+    """A code source on the controlling terminal; ``no_terminal_hint`` says what to do without one.
+
+    Each question is bounded by a fresh watchdog; when it fires, the prompt is erased.
+    """
 
     def ask(mfa_serial: str, notice: Optional[str]) -> str:
         try:
             console = open_console()
         except OSError as error:
             raise NoTerminalError(f"no terminal to ask for the MFA code ({error.strerror}); {no_terminal_hint}") from error
+        watchdog = new_watchdog()
         with console:
             if notice:
                 console.write(notice + "\n")
             for _ in range(MAX_MALFORMED_ANSWERS):
                 console.write(f"Enter MFA code for {mfa_serial}: ")
-                answer = console.read_secret_line()
+                try:
+                    answer = console.read_secret_line(watchdog)
+                except PromptAbortedError:  # timed out, or our caller is gone
+                    console.erase_line()
+                    raise
                 if answer is None:
                     raise PromptAbortedError("no MFA code entered (input closed); run the command again to retry")
                 code = normalize_token_code(answer)

@@ -1,0 +1,48 @@
+"""What the GUI dialog sources share: run the dialog, read the answer, ask again if malformed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, List, Optional
+
+from ..errors import CodeCommandError, PromptAbortedError, PromptTimeoutError, PromptUnavailableError
+from ..mfa_device import normalize_token_code
+from ..watchdog import Watchdog
+from ._helper_process import run_helper
+
+if TYPE_CHECKING:
+    from . import CodeSource
+
+TITLE = "mfa-process"
+MAX_MALFORMED_ANSWERS = 3
+CANCELLED_STATUS = 1  # zenity, kdialog and osascript all exit 1 on Cancel
+
+
+def dialog_source(
+    program: str,
+    build_argv: Callable[[str], List[str]],
+    new_watchdog: Callable[[], Watchdog],
+) -> CodeSource:
+    """A code source that shows ``build_argv(message)`` and reads the code from its stdout."""
+
+    def ask(mfa_serial: str, notice: Optional[str]) -> str:
+        watchdog = new_watchdog()
+        question = f"Enter MFA code for {mfa_serial}:"
+        message = f"{notice}\n\n{question}" if notice else question
+        for _ in range(MAX_MALFORMED_ANSWERS):
+            try:
+                result = run_helper(build_argv(message), watchdog, f"the {program} dialog")
+            except FileNotFoundError as error:
+                raise PromptUnavailableError(f"{program} is not installed or not on PATH; choose another mfa_prompt") from error
+            if result.timed_out:
+                raise PromptTimeoutError(f"the {program} dialog got no answer within {watchdog.timeout:g} s")
+            if result.returncode == CANCELLED_STATUS or (result.returncode == 0 and not result.stdout.strip()):
+                raise PromptAbortedError("the MFA code dialog was cancelled; run the command again to retry")
+            if result.returncode != 0:
+                raise CodeCommandError(f"{program} failed with exit status {result.returncode} ({result.last_error_line})")
+            code = normalize_token_code(result.stdout)
+            if code is not None:
+                return code
+            message = f"An MFA code is the 6 digits your device shows.\n\n{question}"
+        raise PromptAbortedError(f"no 6-digit MFA code after {MAX_MALFORMED_ANSWERS} answers; run the command again")
+
+    return ask

@@ -1,0 +1,14 @@
+"""What differs between POSIX and Windows for processes: noticing that the program that
+started us is gone, and starting and killing helper programs with their children.
+
+The one place that picks a platform; everything else calls these names.
+"""
+
+import os
+
+if os.name == "nt":
+    from .windows import CallerWatch, kill_process_tree, process_group_options
+else:
+    from .posix import CallerWatch, kill_process_tree, process_group_options
+
+__all__ = ["CallerWatch", "kill_process_tree", "process_group_options"]
