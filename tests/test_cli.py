@@ -189,11 +189,15 @@ def heavy_modules(stderr: str):
     return json.loads(line[-1][len("HEAVY="):])
 
 
-def test_python_itself_loads_none_of_the_heavy_modules(tmp_path):
-    """The baseline, so that the checks below can fail only because of mfa_process."""
-    result = loaded_modules_after(REPORT_HEAVY, tmp_path)
+def heavy_modules_python_loads_itself(cwd, env=None):
+    """The baseline: what the interpreter (site, .pth files) loads before any of our code runs.
+    On some installs (Python 3.9 with an editable install) that includes typing."""
+    return set(heavy_modules(loaded_modules_after(REPORT_HEAVY, cwd, env=env).stderr))
 
-    assert heavy_modules(result.stderr) == []
+
+def test_the_baseline_is_measured_in_a_fresh_interpreter(tmp_path):
+    """The checks below compare against this: none of boto3, botocore or filelock is there."""
+    assert not heavy_modules_python_loads_itself(tmp_path) & {"boto3", "botocore", "filelock", "platformdirs"}
 
 
 @pytest.mark.parametrize("module", ["mfa_process.cli", "mfa_process.cli.credential_process"])
@@ -201,7 +205,7 @@ def test_importing_the_cli_loads_no_heavy_module(module, tmp_path):
     result = loaded_modules_after(f"import {module}\n" + REPORT_HEAVY, tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert heavy_modules(result.stderr) == []
+    assert set(heavy_modules(result.stderr)) - heavy_modules_python_loads_itself(tmp_path) == set()
 
 
 def test_a_cache_hit_run_loads_no_heavy_module(tmp_path):
@@ -230,4 +234,4 @@ def test_a_cache_hit_run_loads_no_heavy_module(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == stored.process_output()
-    assert heavy_modules(result.stderr) == []
+    assert set(heavy_modules(result.stderr)) - heavy_modules_python_loads_itself(tmp_path, env) == set()
