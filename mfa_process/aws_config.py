@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import configparser
 import os
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 
 from .errors import ConfigFileError, ProfileNotFoundError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Dict, Mapping, Optional, Tuple
 

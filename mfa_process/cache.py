@@ -11,10 +11,10 @@ import json
 import os
 import re
 import time
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 
 from .credentials import Credentials
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Iterator, List, Optional
 
@@ -135,7 +135,9 @@ class SessionCache:
             names = sorted(os.listdir(self.directory))
         except OSError:
             return []
-        return [os.path.join(self.directory, name) for name in names if name.endswith(".json") and not name.startswith(".")]
+        return [
+            os.path.join(self.directory, name) for name in names if name.endswith(".json") and not name.startswith(".")
+        ]
 
     def _read(self, path: str) -> Optional[CachedSession]:
         try:

@@ -8,10 +8,10 @@ the fresh session in the cache.
 from __future__ import annotations
 
 import time
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 
 from .cache import SessionKey
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Callable, Optional, Protocol
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional
 

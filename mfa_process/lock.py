@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 
 from .errors import CallerGoneError, LockTimeoutError
 from .watchdog import POLL_SECONDS
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Callable, Iterator
 

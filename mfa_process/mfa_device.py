@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
-
-if TYPE_CHECKING:
-    from typing import Optional
 
 from .errors import InvalidMfaSerialError, InvalidTokenCodeError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
+if TYPE_CHECKING:
+    from typing import Optional
 
 # STS's own constraint on SerialNumber.
 _SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
@@ -71,7 +71,5 @@ def normalize_token_code(text: str) -> Optional[str]:
 def require_token_code(text: str) -> str:
     code = normalize_token_code(text)
     if code is None:
-        raise InvalidTokenCodeError(
-            "--token-code must be the 6 digits your MFA device shows now (for example 123456)"
-        )
+        raise InvalidTokenCodeError("--token-code must be the 6 digits your MFA device shows now (for example 123456)")
     return code

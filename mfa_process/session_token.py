@@ -130,8 +130,7 @@ class SessionTokenProvider:
             )
         if code == "SignatureDoesNotMatch":
             return InvalidAccessKeyError(
-                f"the secret key of profile '{self.profile}' does not match access key {key}; "
-                "fix aws_secret_access_key"
+                f"the secret key of profile '{self.profile}' does not match access key {key}; fix aws_secret_access_key"
             )
         if code in _THROTTLING_CODES:
             return ThrottledError("STS is throttling GetSessionToken calls; wait a minute and try again")

@@ -6,14 +6,13 @@ botocore. Values are checked before anything leaves the machine.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
-
 from .aws_config import read_profile
 from .credentials import REFRESH_MARGIN_SECONDS
 from .errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
 from .mfa_device import parse_mfa_serial, require_token_code
 from .recursion_guard import check_credential_process
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Mapping, Optional, Tuple, Union
 
@@ -98,16 +97,34 @@ def resolve_settings(
             "to it, or pass --mfa-serial"
         )
     waited = _seconds(
-        *_pick(prompt_timeout, "--prompt-timeout", "MFA_PROCESS_PROMPT_TIMEOUT", environ, "mfa_prompt_timeout", profile_name, profile),
+        *_pick(
+            prompt_timeout,
+            "--prompt-timeout",
+            "MFA_PROCESS_PROMPT_TIMEOUT",
+            environ,
+            "mfa_prompt_timeout",
+            profile_name,
+            profile,
+        ),
         what="prompt timeout",
         default=DEFAULT_PROMPT_TIMEOUT,
     )
     return Settings(
         profile=profile_name,
         device=parse_mfa_serial(str(serial)),
-        duration=_duration(*_pick(duration, "--duration", "MFA_PROCESS_DURATION", environ, "duration_seconds", profile_name, profile)),
+        duration=_duration(
+            *_pick(duration, "--duration", "MFA_PROCESS_DURATION", environ, "duration_seconds", profile_name, profile)
+        ),
         lock_timeout=_seconds(
-            *_pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", environ, "mfa_lock_timeout", profile_name, profile),
+            *_pick(
+                lock_timeout,
+                "--lock-timeout",
+                "MFA_PROCESS_LOCK_TIMEOUT",
+                environ,
+                "mfa_lock_timeout",
+                profile_name,
+                profile,
+            ),
             what="lock timeout",
             default=waited + LOCK_TIMEOUT_OVER_PROMPT,
         ),

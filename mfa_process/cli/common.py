@@ -11,8 +11,8 @@ from ..cache import SessionCache
 from ..cache_dir import default_cache_dir
 from ..cached_provider import CachedSessionProvider
 from ..errors import EXIT_USAGE
-from ..recursion_guard import check_not_resolving
 from ..prompt import PROMPTS
+from ..recursion_guard import check_not_resolving
 from ..settings import DEFAULT_DURATION, DEFAULT_PROMPT_TIMEOUT, LOCK_TIMEOUT_OVER_PROMPT, resolve_settings
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
@@ -60,7 +60,9 @@ def add_profile_option(parser: argparse.ArgumentParser, required: bool = True) -
 def add_session_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that gets a session."""
     add_profile_option(parser)
-    parser.add_argument("--mfa-serial", metavar="ARN", help="MFA device ARN or serial (default: mfa_serial of the profile)")
+    parser.add_argument(
+        "--mfa-serial", metavar="ARN", help="MFA device ARN or serial (default: mfa_serial of the profile)"
+    )
     parser.add_argument(
         "--duration",
         metavar="SECONDS",
@@ -82,7 +84,7 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lock-timeout",
         metavar="SECONDS",
-        help=f"longest wait for another mfa-process that is prompting (default: prompt timeout + {LOCK_TIMEOUT_OVER_PROMPT:g})",
+        help=f"longest wait for another prompting mfa-process (default: prompt timeout + {LOCK_TIMEOUT_OVER_PROMPT:g})",
     )
     add_verbose_option(parser)
 

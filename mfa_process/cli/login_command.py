@@ -31,7 +31,13 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     provider = session_provider(settings, environ)
     cached = None if settings.refresh else provider.cached()
     if cached is not None:
-        _report("already logged in", settings.profile, settings.device.serial, cached.credentials, "; --refresh for a new one")
+        _report(
+            "already logged in",
+            settings.profile,
+            settings.device.serial,
+            cached.credentials,
+            "; --refresh for a new one",
+        )
         return 0
     _report("logged in", settings.profile, settings.device.serial, provider.retrieve())
     return 0

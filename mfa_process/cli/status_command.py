@@ -77,5 +77,7 @@ def _row(session: CachedSession, now: float) -> List[str]:
 
 def _table(rows: List[List[str]]) -> str:
     widths = [max(len(row[i]) for row in [list(COLUMNS), *rows]) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [list(COLUMNS), *rows]]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [list(COLUMNS), *rows]
+    ]
     return "\n".join(lines) + "\n"

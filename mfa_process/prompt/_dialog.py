@@ -32,13 +32,17 @@ def dialog_source(
             try:
                 result = run_helper(build_argv(message), watchdog, f"the {program} dialog")
             except FileNotFoundError as error:
-                raise PromptUnavailableError(f"{program} is not installed or not on PATH; choose another mfa_prompt") from error
+                raise PromptUnavailableError(
+                    f"{program} is not installed or not on PATH; choose another mfa_prompt"
+                ) from error
             if result.timed_out:
                 raise PromptTimeoutError(f"the {program} dialog got no answer within {watchdog.timeout:g} s")
             if result.returncode == CANCELLED_STATUS or (result.returncode == 0 and not result.stdout.strip()):
                 raise PromptAbortedError("the MFA code dialog was cancelled; run the command again to retry")
             if result.returncode != 0:
-                raise CodeCommandError(f"{program} failed with exit status {result.returncode} ({result.last_error_line})")
+                raise CodeCommandError(
+                    f"{program} failed with exit status {result.returncode} ({result.last_error_line})"
+                )
             code = normalize_token_code(result.stdout)
             if code is not None:
                 return code

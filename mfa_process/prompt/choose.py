@@ -66,7 +66,9 @@ def code_source(
         return terminal_prompt(hint, new_watchdog)
     if kind == "command":
         if not mfa_process_command:
-            raise ConfigError(f"mfa_prompt = command needs `mfa_process = <command that prints a code>` in profile '{profile}'")
+            raise ConfigError(
+                f"mfa_prompt = command needs `mfa_process = <command that prints a code>` in profile '{profile}'"
+            )
         from .command import command_source
 
         return command_source(mfa_process_command, new_watchdog)

@@ -15,6 +15,7 @@ from ._helper_process import code_reader_source, find_code, run_helper
 if TYPE_CHECKING:
     from . import CodeSource
 
+
 def command_source(command: str, new_watchdog: Callable[[], Watchdog]) -> CodeSource:
     return code_reader_source(lambda mfa_serial, watchdog: _run(command, watchdog), new_watchdog, "a new code")
 

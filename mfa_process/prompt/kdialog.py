@@ -10,6 +10,7 @@ from ._dialog import TITLE, dialog_source
 if TYPE_CHECKING:
     from . import CodeSource
 
+
 def kdialog_argv(message: str) -> List[str]:
     return ["kdialog", "--title", TITLE, "--password", message]
 

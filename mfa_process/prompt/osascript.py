@@ -10,6 +10,7 @@ from ._dialog import TITLE, dialog_source
 if TYPE_CHECKING:
     from . import CodeSource
 
+
 def applescript_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -18,7 +19,7 @@ def osascript_argv(message: str) -> List[str]:
     return [
         "osascript",
         "-e",
-        f"display dialog {applescript_string(message)} default answer \"\" with hidden answer "
+        f'display dialog {applescript_string(message)} default answer "" with hidden answer '
         f"with title {applescript_string(TITLE)}",
         "-e",
         "text returned of result",

@@ -43,7 +43,9 @@ def terminal_prompt(
         try:
             console = open_console()
         except OSError as error:
-            raise NoTerminalError(f"no terminal to ask for the MFA code ({error.strerror}); {no_terminal_hint}") from error
+            raise NoTerminalError(
+                f"no terminal to ask for the MFA code ({error.strerror}); {no_terminal_hint}"
+            ) from error
         watchdog = new_watchdog()
         with console:
             if notice:

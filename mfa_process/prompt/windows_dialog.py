@@ -10,6 +10,7 @@ from ._dialog import TITLE, dialog_source
 if TYPE_CHECKING:
     from . import CodeSource
 
+
 def powershell_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

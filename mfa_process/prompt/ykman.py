@@ -15,6 +15,7 @@ from ._helper_process import code_reader_source, find_code, run_helper
 if TYPE_CHECKING:
     from . import CodeSource
 
+
 def ykman_source(
     oath_account: Optional[str],
     new_watchdog: Callable[[], Watchdog],
@@ -34,8 +35,7 @@ def _read_code(account: str, watchdog: Watchdog, notify: Callable[[str], None]) 
         )
     except FileNotFoundError as error:
         raise PromptUnavailableError(
-            "ykman is not installed (pip install yubikey-manager), or not on PATH; "
-            "or choose another mfa_prompt"
+            "ykman is not installed (pip install yubikey-manager), or not on PATH; or choose another mfa_prompt"
         ) from error
     if result.timed_out:
         raise PromptTimeoutError(

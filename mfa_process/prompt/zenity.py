@@ -10,6 +10,7 @@ from ._dialog import TITLE, dialog_source
 if TYPE_CHECKING:
     from . import CodeSource
 
+
 def zenity_argv(message: str) -> List[str]:
     return ["zenity", "--entry", "--hide-text", f"--title={TITLE}", f"--text={message}"]
 
