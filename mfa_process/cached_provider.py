@@ -61,20 +61,25 @@ class CachedSessionProvider:
 
     def retrieve(self) -> Credentials:
         started = self.clock()
-        if self.known_base_access_key_id is not None:
-            hit = self._lookup(self._key(self.known_base_access_key_id))
-            if hit is not None:
-                return hit
+        if self.known_base_access_key_id is not None:  # the files name the key: no botocore yet
+            key = self._key(self.known_base_access_key_id)
+        else:
+            key = self._key(self._open_upstream().base_access_key_id)
+        hit = self._lookup(key)
+        if hit is not None:
+            return hit
+        return self._fetch_once(key, started)
+
+    def _fetch_once(self, key: SessionKey, started: float) -> Credentials:
+        """Under the session's lock: serve what another process just cached, or fetch and store.
+
+        botocore is imported only here, by the one process that holds the lock and still finds
+        no session: many processes starting at once do not each pay for it.
+        """
         from contextlib import ExitStack
 
         from .lock import session_lock
 
-        upstream = self._open_upstream()
-        key = self._key(upstream.base_access_key_id)
-        if upstream.base_access_key_id != self.known_base_access_key_id:
-            hit = self._lookup(key)
-            if hit is not None:
-                return hit
         holder_hint = f"asking for the MFA code of profile '{self.profile}'"
         with ExitStack() as held:
             try:
@@ -84,10 +89,12 @@ class CachedSessionProvider:
                 )
             except OSError as error:  # no usable cache folder: still serve, uncached and unlocked
                 self.warn(f"cannot use the cache folder {self.cache.directory} ({error}); this session is not cached")
-                return upstream.retrieve()
+                return self._open_upstream().retrieve()
             fresh = self._servable(self.cache.load(key))
             if fresh is not None and (not self.refresh or fresh.issued_at > started):
                 return fresh.credentials
+            upstream = self._open_upstream()
+            key = self._key(upstream.base_access_key_id)  # the same, unless the files misled us
             credentials = upstream.retrieve()
             try:
                 self.cache.store(key, credentials, issued_at=self.clock())

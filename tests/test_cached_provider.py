@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -91,6 +92,26 @@ def locks(monkeypatch):
     return taken
 
 
+@pytest.fixture
+def while_waiting_for_the_lock(monkeypatch):
+    """Run an action while retrieve() waits for the session lock: what another process does
+    when it holds the lock and stores a session before letting us in."""
+    import mfa_process.lock
+
+    actions = []
+    real = mfa_process.lock.session_lock
+
+    @contextmanager
+    def lock_after_actions(path, *args):
+        for action in actions:
+            action()
+        with real(path, *args):
+            yield
+
+    monkeypatch.setattr(mfa_process.lock, "session_lock", lock_after_actions)
+    return actions.append
+
+
 def provider(cache, known, factory, clock=None, refresh=False, warn=None) -> CachedSessionProvider:
     return CachedSessionProvider(
         cache,
@@ -176,15 +197,18 @@ def test_refresh_margin_is_strictly_more_than_15_minutes(cache, locks, known, se
         assert cache.load(key()).credentials == fresh
 
 
-def test_miss_served_from_a_session_another_process_stored_while_we_waited(cache):
-    """The cold-cache race: the lock holder stores, the waiter reads it instead of prompting."""
+def test_miss_served_from_a_session_another_process_stored_while_we_waited(cache, while_waiting_for_the_lock):
+    """The cold-cache race: the lock holder stores, the waiter reads it instead of prompting,
+    and never even resolves the base keys (no botocore import in the waiters)."""
     theirs = creds("ASIATHEIRS0000000001")
     upstream = FakeUpstream(FILES_KEY, creds("ASIAMINE000000000001"))
-    factory = Factory(upstream, before=lambda: cache.store(key(), theirs, issued_at=NOW + 1))
+    factory = Factory(upstream)
+    while_waiting_for_the_lock(lambda: cache.store(key(), theirs, issued_at=NOW + 1))
 
     result = provider(cache, FILES_KEY, factory).retrieve()
 
     assert result == theirs
+    assert factory.calls == 0
     assert upstream.calls == 0
 
 
@@ -207,23 +231,24 @@ def test_refresh_bypasses_a_valid_cached_session(cache):
     assert stored.issued_at == NOW
 
 
-def test_refresh_serves_a_session_another_process_stored_after_this_call_started(cache):
+def test_refresh_serves_a_session_another_process_stored_after_this_call_started(cache, while_waiting_for_the_lock):
     old = creds("ASIAOLDVALID00000001")
     cache.store(key(), old, issued_at=NOW - 100)
     newer = creds("ASIANEWER00000000001")
     clock = Clock(NOW)
 
     def another_process_refreshes_first() -> None:
-        clock.now = NOW + 5  # time passes while botocore resolves the base keys
+        clock.now = NOW + 5  # time passes while we wait for its lock
         cache.store(key(), newer, issued_at=NOW + 5)
 
     upstream = FakeUpstream(FILES_KEY, creds("ASIAMINE000000000001"))
-    factory = Factory(upstream, before=another_process_refreshes_first)
+    factory = Factory(upstream)
+    while_waiting_for_the_lock(another_process_refreshes_first)
 
     result = provider(cache, FILES_KEY, factory, clock=clock, refresh=True).retrieve()
 
     assert result == newer
-    assert factory.calls == 1
+    assert factory.calls == 0
     assert upstream.calls == 0
 
 
