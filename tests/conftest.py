@@ -40,6 +40,7 @@ class AwsHome:
             "AWS_CONFIG_FILE": str(self.config_file),
             "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_file),
             "AWS_ENDPOINT_URL_STS": sts.url,
+            "AWS_ENDPOINT_URL_IAM": sts.url,  # the double answers IAM GetUser too: the call that needs MFA
             "XDG_CACHE_HOME": str(root / ".cache"),
             "LANG": "C.UTF-8",
             "TERM": "dumb",

@@ -1,8 +1,11 @@
 """A local AWS STS double over real HTTP (query protocol, SigV4-verified), for tests and demos.
 
-Clients reach it with ``AWS_ENDPOINT_URL_STS=<double.url>``. It models the seed's setup: IAM
-users with long-term keys and one virtual MFA device each, under a policy that denies everything
-except GetSessionToken/GetCallerIdentity to credentials without MFA context.
+Clients reach it with ``AWS_ENDPOINT_URL_STS=<double.url>`` (and ``AWS_ENDPOINT_URL_IAM``). It
+models the seed's setup: IAM users with long-term keys and one virtual MFA device each, under a
+policy that denies everything except GetSessionToken/GetCallerIdentity to credentials without
+MFA context. Actions: STS GetSessionToken, GetCallerIdentity and AssumeRole, and IAM GetUser
+(the test suite's "call that needs MFA": AWS lets GetSessionToken sessions call IAM only when
+they were obtained with MFA).
 
 Run standalone: ``python tests/sts_double.py [--port N]`` prints one JSON line (url and the
 default user's keys, MFA serial and TOTP secret) and serves until Ctrl-C.
@@ -32,6 +35,7 @@ except ImportError:  # run as a script, or imported with tests/ on sys.path
     from totp import counter_at, hotp  # type: ignore[no-redef]
 
 NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
+IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
 API_VERSION = "2011-06-15"
 SESSION_LIMITS = (900, 129600)  # GetSessionToken DurationSeconds for IAM users
 ROLE_LIMITS = (900, 43200)  # AssumeRole DurationSeconds
@@ -201,6 +205,14 @@ class StsDouble:
         with self._lock:
             return sum(1 for r in self._requests if action is None or r["action"] == action)
 
+    def key_facts(self, access_key_id: str) -> dict[str, Any] | None:
+        """What the double knows of a key it issued or holds: account, temporary, mfa, role_arn."""
+        caller = self._key_owner(access_key_id)
+        if caller is None:
+            return None
+        return {"account": caller.account, "temporary": caller.temporary, "mfa": caller.mfa,
+                "role_arn": caller.role_arn}
+
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Snapshot of requests: action, access_key_id, params, then status and code (error code or None)."""
@@ -227,21 +239,29 @@ class StsDouble:
         if self.delay:
             time.sleep(self.delay)
         request_id = str(uuid.uuid4())
+        scope = re.search(r"Credential=[^/]+/\d{8}/[^/]+/(iam)/", headers.get("Authorization", ""))
+        service = scope.group(1) if scope else "sts"
+        namespace = IAM_NAMESPACE if service == "iam" else NAMESPACE
         try:
             caller = self._authenticate(method, path, query, headers, body)
             if self.throttle:
                 raise StsError(400, "Throttling", "Rate exceeded")
-            operation: Callable[[_Caller, dict[str, str]], str] | None = {
-                "GetSessionToken": self._get_session_token,
-                "GetCallerIdentity": self._get_caller_identity,
-                "AssumeRole": self._assume_role,
-            }.get(action)
+            operations: dict[str, Callable[[_Caller, dict[str, str]], str]] = (
+                {"GetUser": self._get_user}
+                if service == "iam"
+                else {
+                    "GetSessionToken": self._get_session_token,
+                    "GetCallerIdentity": self._get_caller_identity,
+                    "AssumeRole": self._assume_role,
+                }
+            )
+            operation = operations.get(action)
             if operation is None:
                 raise StsError(400, "InvalidAction", f"Could not find operation {action} for version {API_VERSION}")
             result = operation(caller, params)
             status, code = 200, None
             xml = (
-                f'<{action}Response xmlns="{NAMESPACE}">\n  <{action}Result>\n{result}  </{action}Result>\n'
+                f'<{action}Response xmlns="{namespace}">\n  <{action}Result>\n{result}  </{action}Result>\n'
                 f"  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n"
                 f"</{action}Response>\n"
             )
@@ -249,7 +269,7 @@ class StsDouble:
             status, code = e.status, e.code
             kind = "Sender" if e.status < 500 else "Receiver"
             xml = (
-                f'<ErrorResponse xmlns="{NAMESPACE}">\n  <Error>\n    <Type>{kind}</Type>\n'
+                f'<ErrorResponse xmlns="{namespace}">\n  <Error>\n    <Type>{kind}</Type>\n'
                 f"    <Code>{_esc(e.code)}</Code>\n    <Message>{_esc(e.message)}</Message>\n  </Error>\n"
                 f"  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
             )
@@ -296,7 +316,7 @@ class StsDouble:
         for part in (date, region, service, "aws4_request"):
             key = hmac.new(key, part.encode(), hashlib.sha256).digest()
         expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-        if service != "sts" or "host" not in signed_names or not hmac.compare_digest(expected, signature):
+        if service not in ("sts", "iam") or "host" not in signed_names or not hmac.compare_digest(expected, signature):
             raise StsError(403, "SignatureDoesNotMatch", MSG_BAD_SIGNATURE)
         return caller
 
@@ -312,6 +332,15 @@ class StsDouble:
         if time.time() >= session.expires:
             raise StsError(400, "ExpiredToken", MSG_EXPIRED_TOKEN)
         return session.caller, session.secret_access_key
+
+    def _key_owner(self, akid: str) -> _Caller | None:
+        """Whose key this is (a user's long-term key or a session the double issued), or None."""
+        user = self._users.get(akid)
+        if user:
+            return _Caller(user)
+        with self._lock:
+            session = self._sessions.get(akid)
+        return session.caller if session else None
 
     def _check_mfa(self, user: User, serial: str | None, token_code: str | None) -> None:
         """Accept a code of the user's device within +/- skew_windows, once per device and window."""
@@ -391,6 +420,32 @@ class StsDouble:
         return self._issue(new, duration) + (
             f"    <AssumedRoleUser>\n      <AssumedRoleId>{_esc(new.user_id)}</AssumedRoleId>\n"
             f"      <Arn>{_esc(new.arn)}</Arn>\n    </AssumedRoleUser>\n"
+        )
+
+    def _get_user(self, caller: _Caller, p: dict[str, str]) -> str:
+        """IAM GetUser for the caller: what AWS allows to MFA-backed credentials only.
+
+        Long-term keys meet the seed's deny-without-MFA policy; a GetSessionToken session made
+        without MFA is refused by IAM itself, as AWS does; a role session must name a user.
+        """
+        if caller.role_arn and not p.get("UserName"):
+            raise StsError(400, "ValidationError", "Must specify userName when calling with non-User credentials")
+        if p.get("UserName", caller.user.name) != caller.user.name:  # the double knows its caller only
+            raise StsError(404, "NoSuchEntity", f"The user with name {p['UserName']} cannot be found.")
+        if caller.temporary and not caller.mfa:
+            raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
+        if self.deny_without_mfa and not caller.mfa:
+            raise StsError(
+                403,
+                "AccessDenied",
+                f"User: {caller.arn} is not authorized to perform: iam:GetUser on resource: user "
+                f"{caller.user.name} with an explicit deny in an identity-based policy",
+            )
+        user = caller.user
+        return (
+            f"    <User>\n      <Path>/</Path>\n      <UserName>{_esc(user.name)}</UserName>\n"
+            f"      <UserId>{_esc(user.user_id)}</UserId>\n      <Arn>{_esc(user.arn)}</Arn>\n"
+            "      <CreateDate>2024-01-01T00:00:00Z</CreateDate>\n    </User>\n"
         )
 
 

@@ -316,6 +316,60 @@ def test_role_trust_policy_requiring_mfa() -> None:
         assert out["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/mfa/s1"
 
 
+# ---- IAM GetUser (a call that needs MFA) ---------------------------------------------------
+def iam_client(sts: StsDouble, creds: dict[str, str] | None = None) -> Any:
+    """A boto3 IAM client for the double: long-term keys, or session ``creds``."""
+    keys = (
+        dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+             aws_session_token=creds["SessionToken"])
+        if creds
+        else dict(aws_access_key_id=U.access_key_id, aws_secret_access_key=U.secret_access_key)
+    )
+    return boto3.client("iam", endpoint_url=sts.url, region_name="us-east-1",
+                        config=Config(retries={"total_max_attempts": 1}), **keys)
+
+
+def test_iam_get_user_needs_an_mfa_session(sts: StsDouble) -> None:
+    user = iam_client(sts, mfa_session(sts)).get_user()["User"]
+    assert (user["UserName"], user["Arn"]) == ("alice", "arn:aws:iam::123456789012:user/alice")
+
+    with pytest.raises(ClientError) as exc:  # long-term keys: the seed's policy
+        iam_client(sts).get_user()
+    assert error(exc) == (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized "
+                          "to perform: iam:GetUser on resource: user alice with an explicit deny in an "
+                          "identity-based policy")
+    with pytest.raises(ClientError) as exc:  # a session without MFA: IAM itself refuses it
+        iam_client(sts, client(sts).get_session_token()["Credentials"]).get_user()
+    assert error(exc) == (403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+    assert [r["status"] for r in sts.requests if r["action"] == "GetUser"] == [200, 403, 403]
+
+
+def test_iam_get_user_from_a_role_session_must_name_a_user(sts: StsDouble) -> None:
+    sts.add_role(ROLE)
+    role_creds = client(sts, mfa_session(sts)).assume_role(RoleArn=ROLE, RoleSessionName="s1")["Credentials"]
+    with pytest.raises(ClientError) as exc:
+        iam_client(sts, role_creds).get_user()
+    assert error(exc)[:2] == (400, "ValidationError")
+
+
+def test_get_user_is_an_iam_action_not_an_sts_one(sts: StsDouble) -> None:
+    status, xml, _ = raw(sts, "Action=GetUser&Version=2010-05-08")  # signed for the sts service
+    assert status == 400 and "<Code>InvalidAction</Code>" in xml
+
+
+def test_key_facts_tell_what_the_double_issued(sts: StsDouble) -> None:
+    sts.add_role(ROLE)
+    creds = mfa_session(sts)
+    role_key = client(sts, creds).assume_role(RoleArn=ROLE, RoleSessionName="s1")["Credentials"]["AccessKeyId"]
+    plain = client(sts).get_session_token()["Credentials"]["AccessKeyId"]
+    assert sts.key_facts(U.access_key_id) == {"account": U.account, "temporary": False, "mfa": False, "role_arn": None}
+    assert sts.key_facts(creds["AccessKeyId"]) == {"account": U.account, "temporary": True, "mfa": True,
+                                                   "role_arn": None}
+    assert sts.key_facts(plain) == {"account": U.account, "temporary": True, "mfa": False, "role_arn": None}
+    assert sts.key_facts(role_key) == {"account": "210987654321", "temporary": True, "mfa": True, "role_arn": ROLE}
+    assert sts.key_facts("ASIAUNKNOWNUNKNOWN00") is None
+
+
 # ---- test controls ---------------------------------------------------------------------------
 def test_throttle_answers_like_aws(sts: StsDouble) -> None:
     sts.throttle = True
