@@ -51,7 +51,9 @@ class FakeConsole:
     def write(self, text: str) -> None:
         self.writes.append(text)
 
-    def read_secret_line(self, watchdog=None):
+    def read_secret_line(self, watchdog=None, prompt=""):
+        if prompt:
+            self.writes.append(prompt)
         self.reads += 1
         answer = self.answers.pop(0)
         if isinstance(answer, BaseException):
@@ -144,7 +146,7 @@ def test_no_controlling_terminal_raises_no_terminal_error_with_the_hint():
 
 
 class CtrlCConsole(FakeConsole):
-    def read_secret_line(self, watchdog=None):
+    def read_secret_line(self, watchdog=None, prompt=""):
         raise KeyboardInterrupt
 
 

@@ -33,12 +33,16 @@ class Console:
         while data:
             data = data[os.write(self._fd, data) :]
 
-    def read_secret_line(self, watchdog: Optional[Watchdog] = None) -> Optional[str]:
-        """One line typed without echo; None at end of input (Ctrl-D).
+    def read_secret_line(self, watchdog: Optional[Watchdog] = None, prompt: str = "") -> Optional[str]:
+        """Show ``prompt``, then read one line typed without echo; None at end of input (Ctrl-D).
 
+        The prompt is written once echo is off (as getpass does): turning echo off flushes
+        pending input, which must not swallow an answer typed as soon as the prompt appears.
         The watchdog ends the wait (by raising) at its deadline or when our caller is gone.
         """
         with self._echo_off():
+            if prompt:
+                self.write(prompt)
             line = self._read_line(watchdog or no_watchdog())
         self.write("\n")
         return line

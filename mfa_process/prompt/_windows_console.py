@@ -36,9 +36,12 @@ class Console:
         self._out.write(text)
         self._out.flush()
 
-    def read_secret_line(self, watchdog: Optional[Watchdog] = None) -> Optional[str]:
-        """One line typed without echo; None at Ctrl-Z. The watchdog ends the wait (by raising)."""
+    def read_secret_line(self, watchdog: Optional[Watchdog] = None, prompt: str = "") -> Optional[str]:
+        """Show ``prompt``, then read one line typed without echo; None at Ctrl-Z.
+        The watchdog ends the wait (by raising)."""
         watchdog = watchdog or no_watchdog()
+        if prompt:
+            self.write(prompt)
         typed: List[str] = []
         while len(typed) <= _MAX_LINE_CHARS:
             watchdog.check()

@@ -51,9 +51,8 @@ def terminal_prompt(
             if notice:
                 console.write(notice + "\n")
             for _ in range(MAX_MALFORMED_ANSWERS):
-                console.write(f"Enter MFA code for {mfa_serial}: ")
                 try:
-                    answer = console.read_secret_line(watchdog)
+                    answer = console.read_secret_line(watchdog, prompt=f"Enter MFA code for {mfa_serial}: ")
                 except PromptAbortedError:  # timed out, or our caller is gone
                     console.erase_line()
                     raise
