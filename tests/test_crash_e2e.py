@@ -86,7 +86,9 @@ def test_plugins_killed_mid_refresh_leave_a_working_cache(tmp_path: Path) -> Non
     with StsDouble(skew_windows=15) as sts:
         sts.delay = 0.15
         aws = AwsHome(tmp_path, sts)
-        first = aws.run(["--profile", "base", "--token-code", aws.code(-15)])
+        started = time.monotonic()
+        first = aws.run(["--profile", "base", "--refresh", "--token-code", aws.code(-15)])
+        one_refresh = time.monotonic() - started  # kill times scale with this machine's speed
         assert first.returncode == 0, first.stderr
         results: List[subprocess.CompletedProcess] = []
         stop, threads = start_readers(aws, 2, results)
@@ -100,7 +102,7 @@ def test_plugins_killed_mid_refresh_leave_a_working_cache(tmp_path: Path) -> Non
                     stderr=subprocess.DEVNULL,
                     start_new_session=True,
                 )
-                time.sleep(rng.uniform(0.1, 0.9))
+                time.sleep(rng.uniform(0.2, 1.2) * one_refresh)
                 process.send_signal(signal.SIGKILL)
                 process.wait()
         finally:
