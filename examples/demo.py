@@ -32,7 +32,9 @@ from sts_double import DEFAULT_USER, StsDouble  # noqa: E402
 from totp import counter_at, hotp  # noqa: E402
 
 USER = DEFAULT_USER
-CALL = ["aws", "sts", "get-caller-identity", "--profile", "mfa", "--output", "table"]
+# IAM GetUser: AWS allows it to MFA-backed credentials only (the double applies the policy)
+CALL = ["aws", "iam", "get-user", "--profile", "mfa", "--output", "table"]
+WITHOUT_MFA = ["aws", "iam", "get-user", "--profile", "base", "--output", "table"]
 
 _print_lock = threading.Lock()
 
@@ -91,6 +93,7 @@ def isolated_env(home: Path, sts_url: str, path: str) -> dict:
         AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
         XDG_CACHE_HOME=str(home / ".cache"),
         AWS_ENDPOINT_URL_STS=sts_url,
+        AWS_ENDPOINT_URL_IAM=sts_url,
         AWS_PAGER="",
         NO_PROXY=no_proxy,  # a proxy in your environment must not get the loopback calls
         no_proxy=no_proxy,
@@ -137,6 +140,13 @@ def demo(bin_dir: str) -> int:
         say("  ~/.aws/config: [profile mfa] credential_process = mfa-process --profile base")
         say()
 
+        say(f"0. {' '.join(WITHOUT_MFA)}")
+        say("   The long-term access key alone, as a thief would use it: denied by the policy.")
+        if run(WITHOUT_MFA, env, home) == 0:
+            say("\nThe long-term key was not denied: the STS double is not applying the policy.")
+            return 1
+        say()
+
         device = VirtualMfaDevice(USER.totp_secret)
         device.show_first()
         device.start()
@@ -157,7 +167,7 @@ def demo(bin_dir: str) -> int:
         if status != 0:
             say(f"\nThe second call failed (exit status {status}).")
             return 1
-        keys = {r["access_key_id"] for r in sts.requests if r["action"] == "GetCallerIdentity"}
+        keys = {r["access_key_id"] for r in sts.requests if r["action"] == "GetUser" and r["status"] == 200}
         say(f"   GetSessionToken calls: {sts.calls('GetSessionToken')}   (still one: no new prompt, no new STS call)")
         say(f"   Both calls were signed with the MFA session key {', '.join(sorted(keys))},")
         say(f"   never with the long-term key {USER.access_key_id}.")

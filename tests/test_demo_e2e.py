@@ -44,6 +44,7 @@ def test_demo_prompts_once_serves_the_second_call_from_cache_and_leaves_home_alo
     child = pexpect.spawn(sys.executable, [str(DEMO)], env=env, cwd=str(tmp_path), timeout=90, encoding="utf-8")
     # the latest code the virtual device showed before the prompt (it may turn meanwhile)
     code = None
+    child.expect_exact("(AccessDenied) when calling the GetUser operation")  # step 0: the key alone
     while child.expect([CODE, re.escape(PROMPT)]) == 0:
         code = child.match.group(1)
     assert code is not None
