@@ -110,7 +110,7 @@ def write_aws_files(home: Path) -> None:
         f"[base]\naws_access_key_id = {USER.access_key_id}\naws_secret_access_key = {USER.secret_access_key}\n"
     )
     (aws_dir / "config").write_text(
-        f"[profile base]\nmfa_serial = {USER.mfa_serial}\n\n"
+        f"[profile base]\nmfa_serial = {USER.mfa_serial}\nregion = us-east-1\n\n"
         "[profile mfa]\ncredential_process = mfa-process --profile base\nregion = us-east-1\n"
     )
 
