@@ -44,7 +44,7 @@ def render(variables: Mapping[str, str], shell: str) -> str:
     elif shell == "fish":
         lines = [f"set -gx {name} {_fish_quote(value)};" for name, value in variables.items()]
     elif shell == "powershell":
-        lines = [f"$Env:{name} = {_powershell_quote(value)}" for name, value in variables.items()]
+        lines = [f"$Env:{name} = {powershell_quote(value)}" for name, value in variables.items()]
     else:
         raise ValueError(f"unknown shell {shell!r}")
     return "\n".join(lines) + "\n"
@@ -62,7 +62,7 @@ def _fish_quote(value: str) -> str:
 _POWERSHELL_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
 
 
-def _powershell_quote(value: str) -> str:
+def powershell_quote(value: str) -> str:
     for quote in _POWERSHELL_QUOTES:
         value = value.replace(quote, quote * 2)
     return "'" + value + "'"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable, List, Optional
 from ..errors import CodeCommandError, PromptAbortedError, PromptTimeoutError, PromptUnavailableError
 from ..mfa_device import normalize_token_code
 from ..watchdog import Watchdog
-from ._helper_process import run_helper
+from ._helper_process import HelperResult, run_helper
 
 if TYPE_CHECKING:
     from . import CodeSource
@@ -37,7 +37,7 @@ def dialog_source(
                 ) from error
             if result.timed_out:
                 raise PromptTimeoutError(f"the {program} dialog got no answer within {watchdog.timeout:g} s")
-            if result.returncode == CANCELLED_STATUS or (result.returncode == 0 and not result.stdout.strip()):
+            if _cancelled(result):
                 raise PromptAbortedError("the MFA code dialog was cancelled; run the command again to retry")
             if result.returncode != 0:
                 raise CodeCommandError(
@@ -50,3 +50,11 @@ def dialog_source(
         raise PromptAbortedError(f"no 6-digit MFA code after {MAX_MALFORMED_ANSWERS} answers; run the command again")
 
     return ask
+
+
+def _cancelled(result: HelperResult) -> bool:
+    """Cancel: exit 1 with nothing on stderr (zenity, kdialog) or AppleScript's -128, or an empty
+    answer; exit 1 with an error (no display, say) is a failure and says so."""
+    if result.returncode == 0:
+        return not result.stdout.strip()
+    return result.returncode == CANCELLED_STATUS and (not result.stderr.strip() or "(-128)" in result.stderr)

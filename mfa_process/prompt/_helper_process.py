@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 import time
-from typing import TYPE_CHECKING, Callable, List, Optional, Union
+from typing import IO, TYPE_CHECKING, Callable, List, Optional, Union
 
 from ..errors import PromptTimeoutError
 from ..system import kill_process_tree, process_group_options
@@ -19,6 +20,7 @@ from ..watchdog import Watchdog
 if TYPE_CHECKING:
     from . import CodeSource
 
+_MAX_OUTPUT_BYTES = 64 * 1024
 _CODE = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
 
 
@@ -50,36 +52,45 @@ def run_helper(
     Past the deadline the helper is killed and a result with ``timed_out`` is returned (its
     output so far included); when our caller is gone, it is killed and CallerGoneError raised.
     Raises OSError (FileNotFoundError) when the program cannot be started.
+
+    Output goes to temporary files, not pipes: a process the helper leaves behind (an agent
+    it started) may keep a pipe open for ever, but it cannot keep us waiting on a file.
     """
-    process = subprocess.Popen(
-        command,
-        shell=shell,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        **process_group_options(),
-    )
-    started = time.monotonic()
-    try:
-        while True:
-            try:
-                stdout, stderr = process.communicate(timeout=watchdog.next_wait())
-                return HelperResult(process.returncode, stdout, stderr)
-            except subprocess.TimeoutExpired:
-                if on_slow is not None and time.monotonic() - started >= slow_after:
-                    on_slow()
-                    on_slow = None
-                watchdog.check(waiting_for)
-    except PromptTimeoutError:
-        kill_process_tree(process)
-        stdout, stderr = process.communicate()
-        return HelperResult(process.returncode, stdout, stderr, timed_out=True)
-    except BaseException:
-        kill_process_tree(process)
-        process.communicate()
-        raise
+    with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
+        process = subprocess.Popen(
+            command,
+            shell=shell,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout_file,
+            stderr=stderr_file,
+            **process_group_options(),
+        )
+        started = time.monotonic()
+        timed_out = False
+        try:
+            while process.poll() is None:
+                try:
+                    process.wait(timeout=watchdog.next_wait())
+                except subprocess.TimeoutExpired:
+                    if on_slow is not None and time.monotonic() - started >= slow_after:
+                        on_slow()
+                        on_slow = None
+                    watchdog.check(waiting_for)
+        except PromptTimeoutError:
+            timed_out = True
+        except BaseException:
+            kill_process_tree(process)
+            process.wait()
+            raise
+        if timed_out:
+            kill_process_tree(process)
+            process.wait()
+        return HelperResult(process.returncode, _text(stdout_file), _text(stderr_file), timed_out=timed_out)
+
+
+def _text(output_file: IO[bytes]) -> str:
+    output_file.seek(0)
+    return output_file.read(_MAX_OUTPUT_BYTES).decode("utf-8", "replace")
 
 
 def find_code(output: str) -> Optional[str]:
@@ -108,7 +119,9 @@ def code_reader_source(
             if notice is None or code not in already_given:
                 already_given.append(code)
                 return code
-            time.sleep(min(NEW_CODE_POLL_SECONDS, max(watchdog.remaining(), 0.0)))
-            watchdog.check(waiting_for)
+            pause_until = watchdog.clock() + NEW_CODE_POLL_SECONDS
+            while watchdog.clock() < pause_until:
+                watchdog.check(waiting_for)
+                time.sleep(watchdog.next_wait())
 
     return ask

@@ -16,13 +16,24 @@ if TYPE_CHECKING:
     from . import CodeSource
 
 
-def command_source(command: str, new_watchdog: Callable[[], Watchdog]) -> CodeSource:
-    return code_reader_source(lambda mfa_serial, watchdog: _run(command, watchdog), new_watchdog, "a new code")
+def command_source(
+    command: str, new_watchdog: Callable[[], Watchdog], notify: Callable[[str], None] = lambda text: None
+) -> CodeSource:
+    """``notify`` tells the person when the command is slow: its own stderr (where ykman asks
+    for a touch) is captured for error messages, so they would not see that."""
+    return code_reader_source(lambda mfa_serial, watchdog: _run(command, watchdog, notify), new_watchdog, "a new code")
 
 
-def _run(command: str, watchdog: Watchdog) -> str:
+def _run(command: str, watchdog: Watchdog, notify: Callable[[str], None]) -> str:
     try:
-        result = run_helper(command, watchdog, f"the mfa_process command ({command})", shell=True)
+        result = run_helper(
+            command,
+            watchdog,
+            f"the mfa_process command ({command})",
+            shell=True,
+            on_slow=lambda: notify(f"Waiting for `{command}` to print the MFA code (touch your key if it asks)"),
+            slow_after=1.0,
+        )
     except OSError as error:
         raise CodeCommandError(f"cannot run the mfa_process command ({command}): {error.strerror}") from error
     if result.timed_out:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, List
 
+from ..shell_env import powershell_quote
 from ..watchdog import Watchdog
 from ._dialog import TITLE, dialog_source
 
@@ -11,14 +12,10 @@ if TYPE_CHECKING:
     from . import CodeSource
 
 
-def powershell_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def windows_dialog_argv(message: str) -> List[str]:
     script = (
         "Add-Type -AssemblyName Microsoft.VisualBasic; "
-        f"[Microsoft.VisualBasic.Interaction]::InputBox({powershell_string(message)}, {powershell_string(TITLE)})"
+        f"[Microsoft.VisualBasic.Interaction]::InputBox({powershell_quote(message)}, {powershell_quote(TITLE)})"
     )
     return ["powershell", "-NoProfile", "-NonInteractive", "-Command", script]
 
