@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import List, Mapping, TextIO
 
-from ..command_runner import run_command
 from ..errors import ConfigError
 from ..shell_env import command_environment
+from ..system import run_command
 from .common import add_session_options, new_parser, session_provider, session_settings
 
 EXAMPLES = """\

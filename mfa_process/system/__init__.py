@@ -1,5 +1,6 @@
 """What differs between POSIX and Windows for processes: noticing that the program that
-started us is gone, and starting and killing helper programs with their children.
+started us is gone, starting and killing helper programs with their children, and running
+the command of `exec`.
 
 The one place that picks a platform; everything else calls these names.
 """
@@ -7,8 +8,8 @@ The one place that picks a platform; everything else calls these names.
 import os
 
 if os.name == "nt":
-    from .windows import CallerWatch, kill_process_tree, process_group_options
+    from .windows import CallerWatch, kill_process_tree, process_group_options, run_command
 else:
-    from .posix import CallerWatch, kill_process_tree, process_group_options
+    from .posix import CallerWatch, kill_process_tree, process_group_options, run_command
 
-__all__ = ["CallerWatch", "kill_process_tree", "process_group_options"]
+__all__ = ["CallerWatch", "kill_process_tree", "process_group_options", "run_command"]

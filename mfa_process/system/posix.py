@@ -1,14 +1,18 @@
 """POSIX: a process whose parent dies is re-parented, so a changed parent pid means the caller
-(an SDK, terraform's `sh`, an IDE) is gone."""
+(an SDK, terraform's `sh`, an IDE) is gone; helpers get a process group of their own; `exec`
+replaces this process."""
 
 from __future__ import annotations
 
 import os
+import sys
+
+from ..errors import CommandNotFoundError, CommandNotRunnableError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     import subprocess
-    from typing import Any, Dict
+    from typing import Any, Dict, List
 
 
 class CallerWatch:
@@ -33,3 +37,17 @@ def kill_process_tree(process: subprocess.Popen[Any]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except OSError:
         process.kill()
+
+
+def run_command(argv: List[str], environ: Dict[str, str]) -> int:
+    """`exec`: replace this process with the command (as aws-vault does), so signals reach it
+    directly and its exit status is the status. Never returns on success."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(argv[0], argv, environ)
+    except FileNotFoundError:
+        raise CommandNotFoundError(f"command not found: {argv[0]}; check its name and PATH") from None
+    except OSError as error:
+        raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
+    raise AssertionError("os.execvpe returned")  # pragma: no cover - exec does not return

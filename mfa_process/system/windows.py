@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 
+from ..errors import CommandNotFoundError, CommandNotRunnableError
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
     ProcessTable = Dict[int, Tuple[int, str]]  # pid -> (parent pid, image name)
 
@@ -97,3 +99,19 @@ def process_group_options() -> Dict[str, Any]:
 def kill_process_tree(process: subprocess.Popen[Any]) -> None:
     subprocess.run(["taskkill", "/T", "/F", "/PID", str(process.pid)], capture_output=True)
     process.kill()
+
+
+def run_command(argv: List[str], environ: Dict[str, str]) -> int:
+    """`exec` where there is no exec: run the command as a child and return its exit status.
+    Ctrl-C reaches the child too (same console): wait for it to decide."""
+    try:
+        child = subprocess.Popen(argv, env=environ)
+    except FileNotFoundError:
+        raise CommandNotFoundError(f"command not found: {argv[0]}; check its name and PATH") from None
+    except OSError as error:
+        raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
