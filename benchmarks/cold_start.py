@@ -25,7 +25,6 @@ import os
 import platform
 import re
 import resource
-import shutil
 import statistics
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from typing import Dict, List
 import pexpect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from hit_path import console_script  # noqa: E402  (this folder)
 from sts_double import DEFAULT_USER, StsDouble  # noqa: E402
 from totp import code as totp_code  # noqa: E402
 
@@ -43,14 +43,6 @@ USER = DEFAULT_USER
 PROMPT = f"Enter MFA code for {USER.mfa_serial}: "
 EXPIRATION = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 TIMEOUT = 120  # seconds, for the prompt and again for all processes to finish
-
-
-def console_script() -> str:
-    beside_python = Path(sys.executable).with_name("mfa-process")
-    found = str(beside_python) if beside_python.exists() else shutil.which("mfa-process")
-    if not found:
-        sys.exit("mfa-process is not installed in this environment: pip install .")
-    return found
 
 
 def prepare(home: Path, sts_url: str) -> Dict[str, str]:
