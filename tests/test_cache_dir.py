@@ -40,18 +40,14 @@ def test_xdg_cache_home_empty(home, monkeypatch):
     assert default_cache_dir(dict(os.environ)) == platformdirs_answer()
 
 
-@pytest.mark.parametrize("value", ["  {xdg}  ", "   ", "\t{xdg}\n"])
-def test_xdg_cache_home_with_surrounding_spaces(home, tmp_path, monkeypatch, value):
+# Values that are not an absolute path: the XDG spec says to ignore them, and platformdirs does
+# since tox-dev/platformdirs#540. Older platformdirs (4.4, the last for Python 3.9, among them)
+# used them as they are, so these cases are checked against the spec, not the installed version.
+@pytest.mark.parametrize("value", ["  {xdg}  ", "   ", "\t{xdg}\n", "relative/cache", "~/cache"])
+def test_a_value_that_is_not_an_absolute_path_is_ignored(home, tmp_path, monkeypatch, value):
     monkeypatch.setenv("XDG_CACHE_HOME", value.format(xdg=tmp_path / "xdg"))
 
-    assert default_cache_dir(dict(os.environ)) == platformdirs_answer()
-
-
-def test_relative_xdg_cache_home(home, monkeypatch):
-    # The XDG spec says relative paths are invalid and must be ignored.
-    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
-
-    assert default_cache_dir(dict(os.environ)) == platformdirs_answer()
+    assert default_cache_dir(dict(os.environ)) == os.path.join(home, ".cache", "mfa-process")
 
 
 def test_explicit_environ_is_used_instead_of_os_environ(home, tmp_path, monkeypatch):
