@@ -58,6 +58,15 @@ def prepare(home: Path) -> dict:
     return env
 
 
+def compared_commands() -> dict:
+    """A cache hit of the console script, Python's own start-up, and importing boto3."""
+    return {
+        "hit": [console_script(), "--profile", PROFILE],
+        "pass": [sys.executable, "-c", "pass"],
+        "boto3": [sys.executable, "-c", "import boto3"],
+    }
+
+
 def time_once(command: list, env: dict) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
@@ -70,11 +79,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as home:
         env = prepare(Path(home))
-        commands = {
-            "hit": [console_script(), "--profile", PROFILE],
-            "pass": [sys.executable, "-c", "pass"],
-            "boto3": [sys.executable, "-c", "import boto3"],
-        }
+        commands = compared_commands()
         for command in commands.values():  # warm the page cache and .pyc files
             time_once(command, env)
         samples: dict = {name: [] for name in commands}

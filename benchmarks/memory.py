@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hit_path import PROFILE, console_script, prepare  # this folder: the same cached session
+from hit_path import PROFILE, compared_commands, prepare  # this folder: the same cached session
 
 # ru_maxrss is in kibibytes on Linux and the BSDs, in bytes on macOS
 MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024
@@ -90,11 +90,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as home:
         env = prepare(Path(home))
-        commands = {
-            "hit": [console_script(), "--profile", PROFILE],
-            "pass": [sys.executable, "-c", "pass"],
-            "boto3": [sys.executable, "-c", "import boto3"],
-        }
+        commands = compared_commands()
         served = subprocess.run(  # no terminal: a miss would fail here rather than prompt
             commands["hit"],
             env=env,
