@@ -70,7 +70,7 @@ class Settings:
         self.token_code = token_code
         self.refresh = refresh
         self.region = region  # the base profile's, for commands that pass it on (exec, env)
-        self.prompt = prompt  # a name from prompt.choose.PROMPTS
+        self.prompt = prompt  # a name from prompt.PROMPTS
         self.prompt_timeout = prompt_timeout
         self.mfa_process_command = mfa_process_command  # `mfa_process` in the profile, as aws-vault
         self.oath_account = oath_account  # `mfa_oath_account`: the YubiKey OATH account for ykman
@@ -90,41 +90,27 @@ def resolve_settings(
     from_config, from_credentials = read_profile(profile_name, environ)
     profile = {**from_config, **from_credentials}
     check_credential_process(profile_name, profile.get("credential_process", ""))
-    serial, serial_source = _pick(mfa_serial, "--mfa-serial", None, environ, "mfa_serial", profile_name, profile)
+
+    def pick(flag_value: object, flag: str, env_name: Optional[str], profile_key: str) -> Tuple[object, str]:
+        return _pick(flag_value, flag, env_name, environ, profile_key, profile_name, profile)
+
+    serial, _ = pick(mfa_serial, "--mfa-serial", None, "mfa_serial")
     if not serial:
         raise InvalidMfaSerialError(
             f"profile '{profile_name}' has no mfa_serial; add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` "
             "to it, or pass --mfa-serial"
         )
     waited = _seconds(
-        *_pick(
-            prompt_timeout,
-            "--prompt-timeout",
-            "MFA_PROCESS_PROMPT_TIMEOUT",
-            environ,
-            "mfa_prompt_timeout",
-            profile_name,
-            profile,
-        ),
+        *pick(prompt_timeout, "--prompt-timeout", "MFA_PROCESS_PROMPT_TIMEOUT", "mfa_prompt_timeout"),
         what="prompt timeout",
         default=DEFAULT_PROMPT_TIMEOUT,
     )
     return Settings(
         profile=profile_name,
         device=parse_mfa_serial(str(serial)),
-        duration=_duration(
-            *_pick(duration, "--duration", "MFA_PROCESS_DURATION", environ, "duration_seconds", profile_name, profile)
-        ),
+        duration=_duration(*pick(duration, "--duration", "MFA_PROCESS_DURATION", "duration_seconds")),
         lock_timeout=_seconds(
-            *_pick(
-                lock_timeout,
-                "--lock-timeout",
-                "MFA_PROCESS_LOCK_TIMEOUT",
-                environ,
-                "mfa_lock_timeout",
-                profile_name,
-                profile,
-            ),
+            *pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", "mfa_lock_timeout"),
             what="lock timeout",
             default=waited + LOCK_TIMEOUT_OVER_PROMPT,
         ),
@@ -132,7 +118,7 @@ def resolve_settings(
         token_code=require_token_code(token_code) if token_code is not None else None,
         refresh=refresh,
         region=profile.get("region") or None,
-        prompt=_prompt(*_pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", environ, "mfa_prompt", profile_name, profile)),
+        prompt=_prompt(*pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", "mfa_prompt")),
         prompt_timeout=waited,
         mfa_process_command=profile.get("mfa_process") or None,
         oath_account=profile.get("mfa_oath_account") or None,

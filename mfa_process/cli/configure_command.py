@@ -8,14 +8,16 @@ says whether the base profile has the long-term keys it needs.
 from __future__ import annotations
 
 import sys
-from typing import List, Mapping, TextIO
+from typing import Dict, List, Mapping, TextIO, Tuple
 
 from ..aws_config import config_file_path, credentials_file_path, read_profile
 from ..config_setup import plan, plugin_command, write_with_backup
-from ..errors import ConfigFileError, InvalidMfaSerialError
+from ..errors import ConfigFileError, InvalidMfaSerialError, ProfileNotFoundError
 from ..mfa_device import parse_mfa_serial
 from ..settings import static_access_key_id
 from .common import add_profile_option, add_verbose_option, new_parser
+
+Profile = Dict[str, str]
 
 EXAMPLES = """\
 examples:
@@ -72,17 +74,15 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     return 0
 
 
-def read_profile_or_nothing(profile: str, environ: Mapping[str, str]):
+def read_profile_or_nothing(profile: str, environ: Mapping[str, str]) -> Tuple[Profile, Profile]:
     """The base profile's two parts; a profile that does not exist yet is simply empty."""
-    from ..errors import ProfileNotFoundError
-
     try:
         return read_profile(profile, environ)
     except ProfileNotFoundError:
         return {}, {}
 
 
-def _keys_report(profile: str, from_config, from_credentials, environ: Mapping[str, str]) -> str:
+def _keys_report(profile: str, from_config: Profile, from_credentials: Profile, environ: Mapping[str, str]) -> str:
     merged = {**from_config, **from_credentials}
     if static_access_key_id(merged, from_config, from_credentials):
         return f"profile '{profile}' has long-term access keys: ready\n"
