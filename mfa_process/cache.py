@@ -154,7 +154,9 @@ class SessionCache:
         duration, issued_at = document.get("duration"), document.get("issued_at")
         if not (isinstance(profile, str) and isinstance(serial, str)):
             return None
-        if not (_is_int(duration) and isinstance(issued_at, (int, float)) and not isinstance(issued_at, bool)):
+        if not isinstance(duration, int) or isinstance(duration, bool):
+            return None
+        if not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool):
             return None
         credentials = Credentials.from_process_output(document.get("credentials"), document.get("expires_at"))
         if credentials is None:
@@ -193,10 +195,6 @@ class SessionCache:
             pass
         finally:
             os.close(fd)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _unlink_quietly(path: str) -> None:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     class Upstream(Protocol):
         """Gets a new session, signed with the base keys (SessionTokenProvider)."""
 
-        base_access_key_id: str
+        @property
+        def base_access_key_id(self) -> str: ...
 
         def retrieve(self) -> Credentials: ...
 

@@ -63,8 +63,10 @@ def _same_call(current: str, wanted: str) -> bool:
         return False
     if have[0] == want[0]:
         return True
-    found = [shutil.which(program) for program in (have[0], want[0])]
-    return None not in found and os.path.realpath(found[0]) == os.path.realpath(found[1])
+    have_path, want_path = shutil.which(have[0]), shutil.which(want[0])
+    return (
+        have_path is not None and want_path is not None and os.path.realpath(have_path) == os.path.realpath(want_path)
+    )
 
 
 def _split(command: str) -> List[str]:

@@ -77,15 +77,29 @@ class Credentials:
         """Rebuild from a stored contract object; None if anything is missing or mistyped."""
         if not isinstance(data, dict) or type(data.get("Version")) is not int or data["Version"] != 1:
             return None
-        fields = [data.get(name) for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
-        if not all(isinstance(value, str) and value for value in fields):
+        access_key_id, secret_access_key, session_token = (
+            data.get("AccessKeyId"),
+            data.get("SecretAccessKey"),
+            data.get("SessionToken"),
+        )
+        if not (
+            isinstance(access_key_id, str) and isinstance(secret_access_key, str) and isinstance(session_token, str)
+        ):
+            return None
+        if not (access_key_id and secret_access_key and session_token):
             return None
         if not isinstance(expires_at, int) or isinstance(expires_at, bool):
             return None
         account_id = data.get("AccountId")
-        credentials = cls(*fields, expires_at, account_id if isinstance(account_id, str) else None)
+        credentials = cls(
+            access_key_id, secret_access_key, session_token, expires_at, account_id if _text(account_id) else None
+        )
         try:
             consistent = credentials.expiration == data.get("Expiration")
         except (OverflowError, ValueError, OSError):  # expires_at beyond what the platform's time holds
             return None
         return credentials if consistent else None
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)

@@ -41,7 +41,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, width=HELP_WIDTH)
 
 
-def new_parser(prog: str, description: str, examples: str, usage: str = None) -> ArgumentParser:
+def new_parser(prog: str, description: str, examples: str, usage: Optional[str] = None) -> ArgumentParser:
     return ArgumentParser(
         prog=prog,
         usage=usage,

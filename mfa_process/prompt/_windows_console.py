@@ -45,10 +45,10 @@ class Console:
         typed: List[str] = []
         while len(typed) <= _MAX_LINE_CHARS:
             watchdog.check()
-            if not msvcrt.kbhit():
+            if not msvcrt.kbhit():  # type: ignore[attr-defined]
                 time.sleep(_KEY_POLL_SECONDS)
                 continue
-            char = msvcrt.getwch()
+            char = msvcrt.getwch()  # type: ignore[attr-defined]
             if char in _END_OF_LINE:
                 break
             if char == _INTERRUPT:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Callable, ContextManager, Optional
+import sys
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from ..errors import NoTerminalError, PromptAbortedError
 from ..mfa_device import normalize_token_code
@@ -12,15 +12,30 @@ from ..watchdog import Watchdog, no_watchdog
 if TYPE_CHECKING:
     from . import CodeSource
 
-if os.name == "nt":
+if sys.platform == "win32":
     from ._windows_console import Console
 else:
     from ._posix_console import Console
 
+
+class _Console(Protocol):
+    """What both consoles offer: the terminal a person is looking at."""
+
+    def __enter__(self) -> "_Console": ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def write(self, text: str) -> None: ...
+
+    def read_secret_line(self, watchdog: Optional[Watchdog] = None, prompt: str = "") -> Optional[str]: ...
+
+    def erase_line(self) -> None: ...
+
+
 MAX_MALFORMED_ANSWERS = 3
 
 
-def terminal_available(open_console: Callable[[], ContextManager] = Console) -> bool:
+def terminal_available(open_console: Callable[[], _Console] = Console) -> bool:
     """True when this process has a terminal to ask on (SDKs keep theirs; IDEs and CI have none)."""
     try:
         open_console().__exit__(None, None, None)
@@ -32,7 +47,7 @@ def terminal_available(open_console: Callable[[], ContextManager] = Console) -> 
 def terminal_prompt(
     no_terminal_hint: str,
     new_watchdog: Callable[[], Watchdog] = no_watchdog,
-    open_console: Callable[[], ContextManager] = Console,
+    open_console: Callable[[], _Console] = Console,
 ) -> CodeSource:
     """A code source on the controlling terminal; ``no_terminal_hint`` says what to do without one.
 

@@ -5,9 +5,9 @@ the command of `exec`.
 The one place that picks a platform; everything else calls these names.
 """
 
-import os
+import sys
 
-if os.name == "nt":
+if sys.platform == "win32":
     from .windows import CallerWatch, kill_process_tree, process_group_options, run_command
 else:
     from .posix import CallerWatch, kill_process_tree, process_group_options, run_command
