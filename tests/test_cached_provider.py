@@ -46,18 +46,15 @@ class FakeUpstream:
 
 
 class Factory:
-    """The open_upstream callable: counts calls; ``before`` runs first (another process acting meanwhile)."""
+    """The open_upstream callable: counts calls."""
 
-    def __init__(self, upstream: FakeUpstream = None, before=None, error: BaseException = None) -> None:
+    def __init__(self, upstream: FakeUpstream = None, error: BaseException = None) -> None:
         self.upstream = upstream
-        self.before = before
         self.error = error
         self.calls = 0
 
     def __call__(self) -> FakeUpstream:
         self.calls += 1
-        if self.before is not None:
-            self.before()
         if self.error is not None:
             raise self.error
         return self.upstream
