@@ -88,15 +88,20 @@ def _profile_name(section: str, is_config_file: bool) -> Optional[str]:
 
 
 def _describe(error: Exception) -> str:
-    """Where the file is broken, in one line."""
+    """Where the file is broken, in one line, by line number only: these files hold secret
+    keys, so no part of their text is ever repeated in a message."""
     if isinstance(error, configparser.MissingSectionHeaderError):
         return f"line {error.lineno} comes before any [section]"
     if isinstance(error, configparser.ParsingError) and error.errors:
-        line_number, line = error.errors[0]
-        return f"line {line_number} is not `key = value` or a [section]: {line.strip()!r}"
+        line_number = error.errors[0][0]
+        return f"line {line_number} is not `key = value` or a [section]"
+    if isinstance(error, configparser.DuplicateOptionError):
+        return f"line {error.lineno} repeats a key of its section"
+    if isinstance(error, configparser.DuplicateSectionError):
+        return f"line {error.lineno} repeats a section header"
     if isinstance(error, UnicodeDecodeError):
         return "it is not UTF-8 text"
-    return str(error).splitlines()[0]
+    return f"it is not valid INI ({type(error).__name__})"
 
 
 def _expand(path: str) -> str:

@@ -196,6 +196,33 @@ def test_malformed_credentials_file_is_config_file_error(files):
     assert "\n" not in str(caught.value)
 
 
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        pytest.param(f"aws_secret_access_key = {SECRET}\n[base]\n", 1, id="no-section-header"),
+        pytest.param(f"[base]\naws_access_key_id = AKIAEXAMPLE\n{SECRET}\n", 3, id="line-without-equals"),
+        pytest.param(
+            f"[base]\naws_secret_access_key = {SECRET}\naws_secret_access_key = {SECRET}x\n", 3, id="duplicate-key"
+        ),
+        pytest.param(f"[base]\nx = 1\n[base]\naws_secret_access_key = {SECRET}\n", 3, id="duplicate-section"),
+    ],
+)
+def test_credentials_parse_error_names_file_and_line_never_its_text(files, text, line):
+    config, credentials, environ = files
+    credentials.write_text(text)
+
+    with pytest.raises(ConfigFileError) as caught:
+        load_profile("base", environ)
+
+    message = str(caught.value)
+    assert f"{credentials}: line {line} " in message
+    assert SECRET not in message
+    assert SECRET[:8] not in message
+
+
 def test_file_that_is_not_utf8_is_config_file_error(files):
     config, _, environ = files
     config.write_bytes(b"[profile base]\nregion = \xff\xfe\n")
