@@ -87,9 +87,41 @@ def test_mfa_process_command_failure_shows_its_last_stderr_line(aws: AwsHome, fa
     assert "mfa_process command" in result.stderr
     assert "exit status 1" in result.stderr
     assert "op: not signed in" in result.stderr
-    assert "op item get aws --otp" in result.stderr  # what to run by hand
+    assert "run it by hand to check: op ... (the mfa_process line of profile 'base')" in result.stderr
+    assert "item get aws" not in result.stderr
     assert aws.sts.calls() == 0
     assert aws.cache_files() == []
+
+
+TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.mark.parametrize(
+    "fake_step, timeout_setting, expected",
+    [
+        pytest.param(
+            step(status=1, stderr=f"oathtool: cannot decode {TOTP_SEED}\n"), None, "exit status 1", id="fails"
+        ),
+        pytest.param(step(stdout="no code\n", stderr=f"seed {TOTP_SEED}\n"), None, "printed no", id="no-code"),
+        pytest.param(
+            step(hang=True, stderr=f"waiting on {TOTP_SEED}\n"), "mfa_prompt_timeout = 1", "no code within", id="hangs"
+        ),
+    ],
+)
+def test_mfa_process_command_never_echoes_its_arguments(
+    aws: AwsHome, fakes: FakeBin, fake_step: dict, timeout_setting: str, expected: str
+) -> None:
+    """`oathtool --totp -b SEED` holds the TOTP seed: name the program and the profile key only."""
+    fakes.add("oathtool", fake_step)
+    base_profile(aws, f"mfa_process = oathtool --totp -b {TOTP_SEED}", *([timeout_setting] if timeout_setting else []))
+
+    result = aws.run(["--profile", "base"], timeout=20)
+
+    failed_cleanly(result)
+    assert expected in result.stderr
+    assert "check: oathtool ... (the mfa_process line of profile 'base')" in result.stderr
+    assert TOTP_SEED not in result.stderr
+    assert TOTP_SEED[:8] not in result.stderr
 
 
 def test_mfa_process_command_not_found_is_a_clear_error(aws: AwsHome, fakes: FakeBin) -> None:
@@ -223,11 +255,12 @@ def test_a_slow_mfa_process_command_is_announced_on_the_terminal(aws: AwsHome, f
     base_profile(aws, "mfa_process = op item get aws --otp")
 
     child = spawn("mfa-process --profile base", aws, timeout=20)
-    child.expect_exact("Waiting for `op item get aws --otp` to print the MFA code")
+    child.expect_exact("Waiting for `op` to print the MFA code")
     child.expect(pexpect.EOF)
     child.close()
 
     assert child.exitstatus == 0, child.before
+    assert "item get aws" not in child.before  # the program, never its arguments (they may hold a seed)
     assert aws.sts.calls("GetSessionToken") == 1
 
 

@@ -71,7 +71,7 @@ def code_source(
             )
         from .command import command_source
 
-        return command_source(mfa_process_command, new_watchdog, lambda text: notify(text, environ))
+        return command_source(mfa_process_command, new_watchdog, lambda text: notify(text, environ), profile)
     if kind == "ykman":
         from .ykman import ykman_source
 

@@ -2,11 +2,16 @@
 
 The same key aws-vault reads, so one config serves both. The command runs through the shell,
 bounded by mfa_prompt_timeout, and the first 6-digit number it prints is the code.
+
+Its arguments may hold a secret (`oathtool --totp -b SEED`), so messages name the program and
+the profile key, never the command line, and scrub its arguments out of what it printed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+import os
+import shlex
+from typing import TYPE_CHECKING, Callable, List
 
 from ..errors import CodeCommandError
 from ..watchdog import Watchdog
@@ -15,41 +20,69 @@ from ._helper_process import code_reader_source, find_code, run_helper
 if TYPE_CHECKING:
     from . import CodeSource
 
+_SHORTEST_SCRUBBED_WORD = 8  # shorter arguments (-b, --otp, item) are options and words, not secrets
+
 
 def command_source(
-    command: str, new_watchdog: Callable[[], Watchdog], notify: Callable[[str], None] = lambda text: None
+    command: str,
+    new_watchdog: Callable[[], Watchdog],
+    notify: Callable[[str], None] = lambda text: None,
+    profile: str = "",
 ) -> CodeSource:
     """``notify`` tells the person when the command is slow: its own stderr (where ykman asks
     for a touch) is captured for error messages, so they would not see that."""
-    return code_reader_source(lambda mfa_serial, watchdog: _run(command, watchdog, notify), new_watchdog, "a new code")
+    return code_reader_source(
+        lambda mfa_serial, watchdog: _run(command, profile, watchdog, notify), new_watchdog, "a new code"
+    )
 
 
-def _run(command: str, watchdog: Watchdog, notify: Callable[[str], None]) -> str:
+def program_name(command: str) -> str:
+    """The program a shell command line runs (`oathtool`), without its arguments or any
+    leading `NAME=value` assignments."""
+    words = _words(command)
+    program = next((word for word in words if "=" not in word), words[0] if words else "")
+    return os.path.basename(program) or "?"
+
+
+def scrub(text: str, command: str) -> str:
+    """``text`` with every longer argument of ``command`` replaced by `...`."""
+    for word in sorted(_words(command)[1:], key=len, reverse=True):
+        if len(word) >= _SHORTEST_SCRUBBED_WORD:
+            text = text.replace(word, "...")
+            for part in word.split("=", 1)[1:]:  # --secret=SEED or NAME=SEED: the value alone too
+                if len(part) >= _SHORTEST_SCRUBBED_WORD:
+                    text = text.replace(part, "...")
+    return text
+
+
+def _words(command: str) -> List[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:  # unbalanced quotes: the shell will say so; split on blanks for names
+        return command.split()
+
+
+def _run(command: str, profile: str, watchdog: Watchdog, notify: Callable[[str], None]) -> str:
+    program = program_name(command)
+    described = "the mfa_process command"
+    by_hand = f"run it by hand to check: {program} ... (the mfa_process line of profile '{profile}')"
     try:
         result = run_helper(
             command,
             watchdog,
-            f"the mfa_process command ({command})",
+            described,
             shell=True,
-            on_slow=lambda: notify(f"Waiting for `{command}` to print the MFA code (touch your key if it asks)"),
+            on_slow=lambda: notify(f"Waiting for `{program}` to print the MFA code (touch your key if it asks)"),
             slow_after=1.0,
         )
     except OSError as error:
-        raise CodeCommandError(f"cannot run the mfa_process command ({command}): {error.strerror}") from error
+        raise CodeCommandError(f"cannot run {described} ({program}): {error.strerror}") from error
+    said = scrub(result.last_error_line, command)
     if result.timed_out:
-        raise CodeCommandError(
-            f"the mfa_process command gave no code within {watchdog.timeout:g} s ({result.last_error_line}); "
-            f"run it by hand to check: {command}"
-        )
+        raise CodeCommandError(f"{described} gave no code within {watchdog.timeout:g} s ({said}); {by_hand}")
     if result.returncode != 0:
-        raise CodeCommandError(
-            f"the mfa_process command failed with exit status {result.returncode} ({result.last_error_line}); "
-            f"run it by hand to check: {command}"
-        )
+        raise CodeCommandError(f"{described} failed with exit status {result.returncode} ({said}); {by_hand}")
     code = find_code(result.stdout)
     if code is None:
-        raise CodeCommandError(
-            f"the mfa_process command printed no 6-digit code ({result.last_error_line}); "
-            f"run it by hand to check: {command}"
-        )
+        raise CodeCommandError(f"{described} printed no 6-digit code ({said}); {by_hand}")
     return code
