@@ -45,8 +45,11 @@ def program_name(command: str) -> str:
 
 
 def scrub(text: str, command: str) -> str:
-    """``text`` with every longer argument of ``command`` replaced by `...`."""
-    for word in sorted(_words(command)[1:], key=len, reverse=True):
+    """``text`` with every longer word of ``command`` but its program replaced by `...`."""
+    program = program_name(command)
+    for word in sorted(_words(command), key=len, reverse=True):
+        if os.path.basename(word) == program:
+            continue
         if len(word) >= _SHORTEST_SCRUBBED_WORD:
             text = text.replace(word, "...")
             for part in word.split("=", 1)[1:]:  # --secret=SEED or NAME=SEED: the value alone too
