@@ -12,14 +12,47 @@ from typing import Dict, Iterator, List, Optional
 import pytest
 
 import totp
+from secret_guard import SecretGuard
 from sts_double import DEFAULT_USER, StsDouble, User
+
+from mfa_process.errors import MfaProcessError
 
 BIN_DIR = str(Path(sys.executable).parent)  # mfa-process, aws: the console scripts of this environment
 
 
+@pytest.fixture(autouse=True)
+def secret_guard(monkeypatch: pytest.MonkeyPatch) -> SecretGuard:
+    """Every test: a known secret in stderr, a log or an error message fails it (tests/secret_guard.py)."""
+    guard = SecretGuard()
+    original_init = MfaProcessError.__init__
+
+    def recording_init(self: MfaProcessError, *args: object) -> None:
+        original_init(self, *args)
+        guard.check(f"the message of a {type(self).__name__}", str(self))
+
+    monkeypatch.setattr(MfaProcessError, "__init__", recording_init)
+    return guard
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """After the last phase: what pytest captured (stderr, logs) and what the guard recorded."""
+    outcome = yield
+    report = outcome.get_result()
+    guard = getattr(item, "funcargs", {}).get("secret_guard")
+    if report.when != "teardown" or not isinstance(guard, SecretGuard):
+        return
+    captured = [(title, text) for title, text in report.sections if "stderr" in title or " log " in title]
+    leaks = guard.leaks(captured)
+    if leaks:
+        report.outcome = "failed"
+        report.longrepr = "secret guard: " + "; ".join(leaks)
+
+
 @pytest.fixture
-def sts() -> Iterator[StsDouble]:
+def sts(secret_guard: SecretGuard) -> Iterator[StsDouble]:
     with StsDouble() as double:
+        secret_guard.watch_double(double)
         yield double
 
 

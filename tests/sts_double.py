@@ -219,6 +219,16 @@ class StsDouble:
         with self._lock:
             return [dict(r, params=dict(r["params"])) for r in self._requests]
 
+    def users(self) -> list[User]:
+        """The IAM users the double knows (their secrets must never be printed)."""
+        with self._lock:
+            return list(self._users.values())
+
+    def issued_sessions(self) -> list[tuple[str, str, str]]:
+        """(access key id, secret key, session token) of every session issued so far."""
+        with self._lock:
+            return [(akid, s.secret_access_key, s.session_token) for akid, s in self._sessions.items()]
+
     # ---- request processing (called from handler threads) ---------------------------------
     def _answer(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, str, str]:
         path, _, query = target.partition("?")
