@@ -45,10 +45,15 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _fail(message: str, exit_code: int, verbose: bool, stderr: TextIO) -> int:
+    """The one line (after the traceback, with --verbose), every secret-looking value redacted:
+    botocore's parser errors carry whole response bodies."""
+    from ..redact import redact
+
+    details = ""
     if verbose:
         import traceback
 
-        traceback.print_exc(file=stderr)
-    stderr.write(f"mfa-process: {message}\n")
+        details = traceback.format_exc()
+    stderr.write(redact(f"{details}mfa-process: {message}\n"))
     stderr.flush()
     return exit_code
