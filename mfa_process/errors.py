@@ -113,7 +113,15 @@ class ThrottledError(StsError):
 
 
 class StsUnreachableError(StsError):
-    """No answer from the STS endpoint."""
+    """No answer from the STS endpoint (or none within mfa_sts_timeout)."""
+
+
+class StsAnswerError(StsError):
+    """The STS endpoint answered, but not with a whole GetSessionToken response (a proxy page?)."""
+
+
+class SessionExpiresTooSoonError(StsError):
+    """STS issued a session already expired, or inside the refresh margin, by this machine's clock."""
 
 
 # --- concurrency ------------------------------------------------------------------------------

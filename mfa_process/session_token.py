@@ -2,26 +2,32 @@
 
 Only GetSessionToken keeps MFA context for accounts whose SCPs deny requests without it.
 A rejected code is asked for again (it may have been used already in its 30 s window).
+Whatever comes back is checked before anyone can cache it: a page that is not a GetSessionToken
+response, a half answer, or a session that would expire within the refresh margin is refused.
 """
 
 from __future__ import annotations
 
 import calendar
-from typing import TYPE_CHECKING, Optional
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from .base_profile import BaseSession
-from .credentials import Credentials
+from .credentials import REFRESH_MARGIN_SECONDS, Credentials
 from .errors import (
     InvalidAccessKeyError,
     MfaCodeRejectedError,
     MfaDeviceNotAssociatedError,
     MfaProcessError,
+    SessionExpiresTooSoonError,
+    StsAnswerError,
     StsError,
     StsUnreachableError,
     TemporaryBaseCredentialsError,
     ThrottledError,
 )
 from .mfa_device import MfaDevice
+from .settings import DEFAULT_STS_TIMEOUT
 
 if TYPE_CHECKING:
     from .prompt import CodeSource
@@ -29,6 +35,19 @@ if TYPE_CHECKING:
 MAX_CODE_TRIES = 3
 REJECTED_NOTICE = "AWS rejected that code (wrong, or already used). Wait for the next code, then enter it."
 _THROTTLING_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+_CREDENTIAL_FIELDS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+_ENDPOINT_HINT = "check AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / the profile's endpoint_url and any proxy"
+_TIMEOUT_SETTINGS = "--sts-timeout, MFA_PROCESS_STS_TIMEOUT or mfa_sts_timeout"
+# A session this close to now + duration was issued as asked: if it is still too short, the duration is.
+_DURATION_SLACK_SECONDS = 120
+
+
+class _DeadlinePassed(Exception):
+    """Raised inside botocore (before-send) so an abandoned call does not try again."""
+
+
+def _ignore(endpoint: str) -> None:
+    pass
 
 
 class SessionTokenProvider:
@@ -40,13 +59,24 @@ class SessionTokenProvider:
         duration: int,
         code_source: CodeSource,
         token_code: Optional[str] = None,
+        *,
+        sts_timeout: float = DEFAULT_STS_TIMEOUT,
+        on_calling_sts: Callable[[str], None] = _ignore,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``sts_timeout`` bounds each GetSessionToken call, retries included; ``on_calling_sts``
+        hears the endpoint right before each call (for waiters to say what the holder waits on)."""
         self.profile = profile
         self.base = base
         self.device = device
         self.duration = duration
         self.code_source = code_source
         self.token_code = token_code
+        self.sts_timeout = sts_timeout
+        self.on_calling_sts = on_calling_sts
+        self.clock = clock
+        self._deadline = float("inf")  # of the call in progress (time.monotonic)
+        self._answer: Dict[str, Any] = {}  # status and content type of the last HTTP answer, never its body
 
     @property
     def base_access_key_id(self) -> str:
@@ -76,32 +106,126 @@ class SessionTokenProvider:
         from botocore.config import Config
 
         region = self.base.session.region_name or self.device.default_region
-        config = Config(connect_timeout=10, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
-        return self.base.session.client("sts", region_name=region, config=config)
+        config = Config(
+            connect_timeout=min(10.0, self.sts_timeout),
+            read_timeout=min(20.0, self.sts_timeout),
+            retries={"max_attempts": 3, "mode": "standard"},
+        )
+        client = self.base.session.client("sts", region_name=region, config=config)
+        client.meta.events.register("before-send.sts.GetSessionToken", self._stop_after_deadline)
+        client.meta.events.register("before-parse.sts.GetSessionToken", self._note_answer)
+        return client
+
+    def _stop_after_deadline(self, **kwargs: Any) -> None:
+        """No new attempt once the call's deadline has passed (its caller has stopped waiting)."""
+        if time.monotonic() >= self._deadline:
+            raise _DeadlinePassed("the STS timeout has passed")
+
+    def _note_answer(self, response_dict: Dict[str, Any], **kwargs: Any) -> None:
+        """What came back, for the message if it cannot be parsed: status and type, never the body."""
+        headers = response_dict.get("headers") or {}
+        self._answer = {"status": response_dict.get("status_code"), "type": headers.get("content-type") or "no type"}
 
     def _get_session_token(self, client, code: str) -> Credentials:  # type: ignore[no-untyped-def]
         import botocore.exceptions
 
+        endpoint = _shown(client.meta.endpoint_url)
+        self.on_calling_sts(endpoint)
+        self._answer = {}
         try:
-            response = client.get_session_token(
-                SerialNumber=self.device.serial, TokenCode=code, DurationSeconds=self.duration
-            )
+            response = self._call_within_deadline(client, code, endpoint)
         except botocore.exceptions.ClientError as error:
             raise self._translate(error) from error
         except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
             raise StsUnreachableError(
-                f"cannot reach STS at {client.meta.endpoint_url} ({error}); "
-                "check the network, proxy settings and endpoint_url"
+                f"cannot reach STS at {endpoint} ({error}); check the network, proxy settings and endpoint_url"
             ) from error
         except botocore.exceptions.BotoCoreError as error:
             raise StsError(f"GetSessionToken failed: {error}") from error
-        issued = response["Credentials"]
+        except Exception as error:  # botocore could not parse a 2xx answer: ResponseParserError, KeyError, ValueError
+            if not self._answer:
+                raise
+            raise StsAnswerError(
+                f"the STS endpoint {endpoint} answered HTTP {self._answer['status']} with {self._answer['type']}, "
+                f"not a GetSessionToken response; {_ENDPOINT_HINT}"
+            ) from error
+        credentials = self._credentials(response, endpoint)
+        self._check_expiration(credentials)
+        return credentials
+
+    def _call_within_deadline(self, client, code: str, endpoint: str) -> Dict[str, Any]:  # type: ignore[no-untyped-def]
+        """GetSessionToken with one deadline for connect, read and retries together.
+
+        botocore has no total deadline, so the call runs in a daemon thread that this one stops
+        waiting for; the before-send hook keeps an abandoned call from trying again.
+        """
+        import threading
+
+        outcome: List[Any] = []
+
+        def call() -> None:
+            try:
+                outcome.append(
+                    client.get_session_token(
+                        SerialNumber=self.device.serial, TokenCode=code, DurationSeconds=self.duration
+                    )
+                )
+            except BaseException as error:  # handed to the waiting thread, which raises it
+                outcome.append(error)
+
+        self._deadline = time.monotonic() + self.sts_timeout
+        worker = threading.Thread(target=call, name="mfa-process-sts", daemon=True)
+        worker.start()
+        worker.join(self.sts_timeout)
+        if not outcome:
+            raise StsUnreachableError(
+                f"no answer from STS at {endpoint} within {self.sts_timeout:g} s; check the network and proxy, "
+                f"or allow more time with {_TIMEOUT_SETTINGS}"
+            )
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]  # type: ignore[no-any-return]
+
+    def _credentials(self, response: Any, endpoint: str) -> Credentials:
+        """The session in a parsed answer, or an error naming the fields it lacks (never their values)."""
+        issued = response.get("Credentials") if isinstance(response, dict) else None
+        if not isinstance(issued, dict):
+            missing = ["Credentials"]
+        else:
+            missing = [
+                f"Credentials.{name}"
+                for name in _CREDENTIAL_FIELDS
+                if not (hasattr(issued.get(name), "utctimetuple") if name == "Expiration" else _text(issued.get(name)))
+            ]
+        if missing:
+            raise StsAnswerError(
+                f"the STS endpoint {endpoint} answered HTTP {self._answer.get('status', '2xx')} with "
+                f"{self._answer.get('type', 'no type')} but without {', '.join(missing)}, so not a whole "
+                f"GetSessionToken response; {_ENDPOINT_HINT}"
+            )
+        assert isinstance(issued, dict)
         return Credentials(
             access_key_id=issued["AccessKeyId"],
             secret_access_key=issued["SecretAccessKey"],
             session_token=issued["SessionToken"],
             expires_at=calendar.timegm(issued["Expiration"].utctimetuple()),
             account_id=self.device.account_id,
+        )
+
+    def _check_expiration(self, credentials: Credentials) -> None:
+        """Refuse a session no SDK could use: cached, it would make every call run us again."""
+        now = self.clock()
+        if credentials.is_servable(now):
+            return
+        margin = REFRESH_MARGIN_SECONDS // 60
+        if abs(credentials.expires_at - (now + self.duration)) <= _DURATION_SLACK_SECONDS:
+            raise SessionExpiresTooSoonError(
+                f"STS returned a session of {self.duration} s, which is within the {margin}-minute refresh margin "
+                "by the time it arrives; use a longer duration, for example 3600"
+            )
+        raise SessionExpiresTooSoonError(
+            f"STS returned a session that expires at {_utc(credentials.expires_at)}; this machine's clock says "
+            f"{_utc(now)}: check the clock (sessions with {margin} minutes or less left are refused)"
         )
 
     def _translate(self, error: Exception) -> MfaProcessError:
@@ -135,6 +259,21 @@ class SessionTokenProvider:
         if code in _THROTTLING_CODES:
             return ThrottledError("STS is throttling GetSessionToken calls; wait a minute and try again")
         return StsError(f"GetSessionToken failed: {code}: {message}")
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def _shown(url: str) -> str:
+    """The endpoint as it may be printed: without a user:password part."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    return scheme + sep + authority.rpartition("@")[2] + slash + path
 
 
 def _mask(access_key_id: str) -> str:

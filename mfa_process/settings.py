@@ -23,7 +23,8 @@ DEFAULT_DURATION = 43200
 MIN_DURATION, MAX_DURATION = 900, 129600  # what STS accepts for IAM users
 DEFAULT_PROMPT = "auto"
 DEFAULT_PROMPT_TIMEOUT = 60.0  # within the 60 s terraform's Go SDK gives a credential_process
-LOCK_TIMEOUT_OVER_PROMPT = 15.0  # a waiter outlasts the holder's prompt by the STS call's time
+DEFAULT_STS_TIMEOUT = 30.0  # the whole GetSessionToken call, retries included
+LOCK_TIMEOUT_MARGIN = 5.0  # a waiter outlasts a holder that waits out both its prompt and STS
 
 # Profile keys with which botocore gets credentials before it looks at static keys.
 _EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
@@ -43,6 +44,7 @@ class Settings:
         "region",
         "prompt",
         "prompt_timeout",
+        "sts_timeout",
         "mfa_process_command",
         "oath_account",
     )
@@ -61,6 +63,7 @@ class Settings:
         prompt_timeout: float = DEFAULT_PROMPT_TIMEOUT,
         mfa_process_command: Optional[str] = None,
         oath_account: Optional[str] = None,
+        sts_timeout: float = DEFAULT_STS_TIMEOUT,
     ) -> None:
         self.profile = profile
         self.device = device
@@ -72,6 +75,7 @@ class Settings:
         self.region = region  # the base profile's, for commands that pass it on (exec, env)
         self.prompt = prompt  # a name from prompt.PROMPTS
         self.prompt_timeout = prompt_timeout
+        self.sts_timeout = sts_timeout  # one deadline for the GetSessionToken call, retries included
         self.mfa_process_command = mfa_process_command  # `mfa_process` in the profile, as aws-vault
         self.oath_account = oath_account  # `mfa_oath_account`: the YubiKey OATH account for ykman
 
@@ -86,6 +90,7 @@ def resolve_settings(
     refresh: bool = False,
     prompt: Optional[str] = None,
     prompt_timeout: Optional[Union[float, str]] = None,
+    sts_timeout: Optional[Union[float, str]] = None,
 ) -> Settings:
     from_config, from_credentials = read_profile(profile_name, environ)
     profile = {**from_config, **from_credentials}
@@ -105,6 +110,11 @@ def resolve_settings(
         what="prompt timeout",
         default=DEFAULT_PROMPT_TIMEOUT,
     )
+    sts_waited = _seconds(
+        *pick(sts_timeout, "--sts-timeout", "MFA_PROCESS_STS_TIMEOUT", "mfa_sts_timeout"),
+        what="STS timeout",
+        default=DEFAULT_STS_TIMEOUT,
+    )
     return Settings(
         profile=profile_name,
         device=parse_mfa_serial(str(serial)),
@@ -112,7 +122,7 @@ def resolve_settings(
         lock_timeout=_seconds(
             *pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", "mfa_lock_timeout"),
             what="lock timeout",
-            default=waited + LOCK_TIMEOUT_OVER_PROMPT,
+            default=waited + sts_waited + LOCK_TIMEOUT_MARGIN,
         ),
         known_base_access_key_id=static_access_key_id(profile, from_config, from_credentials),
         token_code=require_token_code(token_code) if token_code is not None else None,
@@ -122,6 +132,7 @@ def resolve_settings(
         prompt_timeout=waited,
         mfa_process_command=profile.get("mfa_process") or None,
         oath_account=profile.get("mfa_oath_account") or None,
+        sts_timeout=sts_waited,
     )
 
 

@@ -158,6 +158,11 @@ class StsDouble:
         self.deny_without_mfa = deny_without_mfa
         self.delay: float = 0.0
         self.throttle: bool = False
+        # Failure modes, for the answers a real endpoint (or a proxy in front of it) can give:
+        self.expiry_offset: float = 0.0  # seconds added to the Expiration of every session issued
+        self.rewrite: Callable[[int, str, str], tuple[int, str, str]] | None = None  # (status, type, body)
+        self.hang: bool = False  # read each request, record it, never answer (until stop())
+        self._released = threading.Event()
         self.url: str = ""
         self._port = port
         self._lock = threading.Lock()
@@ -174,6 +179,7 @@ class StsDouble:
             raise RuntimeError("already started")
         server = _Server(("127.0.0.1", self._port), _Handler)
         server.double = self
+        self._released.clear()
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         threading.Thread(
@@ -184,6 +190,7 @@ class StsDouble:
     def stop(self) -> None:
         """Stop serving and close the socket (idempotent)."""
         server, self._server = self._server, None
+        self._released.set()  # hung handlers end: their clients see the connection close
         if server:
             server.shutdown()
             server.server_close()
@@ -370,7 +377,7 @@ class StsDouble:
         akid = "ASIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
         session = _Session(
             caller, b64encode(secrets.token_bytes(30)).decode(), b64encode(secrets.token_bytes(264)).decode(),
-            time.time() + duration,
+            time.time() + duration + self.expiry_offset,
         )
         with self._lock:
             self._sessions[akid] = session
@@ -475,12 +482,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, xml, request_id = self.server.double._answer(self.command, self.path, self.headers, body)
-        data = xml.encode()
+        double = self.server.double
+        status, xml, request_id = double._answer(self.command, self.path, self.headers, body)
         self.close_connection = True  # a stopped double must not keep answering on kept-alive sockets
+        if double.hang:
+            double._released.wait()
+            return
+        content_type = "text/xml"
+        if double.rewrite is not None:
+            status, content_type, xml = double.rewrite(status, content_type, xml)
+        data = xml.encode()
         self.send_response(status)
         self.send_header("x-amzn-RequestId", request_id)
-        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
         self.end_headers()

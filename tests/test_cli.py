@@ -235,3 +235,47 @@ def test_a_cache_hit_run_loads_no_heavy_module(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == stored.process_output()
     assert set(heavy_modules(result.stderr)) - heavy_modules_python_loads_itself(tmp_path, env) == set()
+
+
+# --- nothing secret on stderr, --verbose included (issue 8) ----------------------------------------
+
+SECRET = "not/a+real/secret+but/shaped+like/one0000"  # the suite's guard knows the real ones
+
+
+def test_an_error_message_holding_a_secret_is_redacted(run_raises, capsys):
+    run_raises(errors.StsError(f"GetSessionToken failed: X: aws_secret_access_key = {SECRET}"))
+
+    main(list(ARGV))
+
+    err = capsys.readouterr().err
+    assert SECRET not in err
+    assert err == "mfa-process: GetSessionToken failed: X: aws_secret_access_key = [redacted]\n"
+
+
+@pytest.mark.parametrize("flag", ["--verbose", "-v"])
+def test_verbose_tracebacks_are_redacted(flag, run_raises, capsys):
+    body = f"<Credentials><SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{SECRET}"
+    try:
+        raise ValueError(f"Unable to parse response:\n{body.encode()!r}")
+    except ValueError as cause:
+        error = errors.StsAnswerError("the STS endpoint answered HTTP 200 with text/xml")
+        error.__cause__ = cause
+    run_raises(error)
+
+    main([*ARGV, flag])
+
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "ValueError: Unable to parse response" in err
+    assert SECRET not in err
+    assert "<SecretAccessKey>[redacted]</SecretAccessKey>" in err
+    assert err.splitlines()[-1] == "mfa-process: the STS endpoint answered HTTP 200 with text/xml"
+
+
+def test_help_names_the_sts_timeout_flag_environment_profile_key_and_default(capsys):
+    assert exit_status(["--help"]) == 0
+
+    help_text = " ".join(capsys.readouterr().out.split())
+    option = help_text[help_text.index("--sts-timeout SECONDS") :]
+    option = option[: option.index(" --lock-timeout")]
+    for fragment in ("retries included", "$MFA_PROCESS_STS_TIMEOUT", "mfa_sts_timeout", "30)"):
+        assert fragment in option

@@ -224,6 +224,8 @@ LOCAL_FAILURES = {
     "duration not a number": (["--profile", "base", "--duration", "12h"], None, None, ["12h"]),
     "duration in profile": (["--profile", "base"], "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nduration_seconds = 60\n", None, ["duration_seconds in profile 'base'"]),
     "bad lock timeout": (["--profile", "base", "--lock-timeout", "-1"], None, None, ["lock timeout"]),
+    "bad sts timeout": (["--profile", "base", "--sts-timeout", "0"], None, None, ["STS timeout", "--sts-timeout"]),
+    "sts timeout in profile": (["--profile", "base"], "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_sts_timeout = soon\n", None, ["mfa_sts_timeout in profile 'base'"]),
     "broken config file": (["--profile", "base"], "[profile base\nmfa_serial = x\n", None, ["cannot parse"]),
     "self-referencing profile": (["--profile", "base"], "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\ncredential_process = mfa-process --profile base\n", "", ["mfa-process itself"]),
     "missing --profile": ([], None, None, ["--profile"]),

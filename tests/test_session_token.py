@@ -14,16 +14,20 @@ import totp
 from sts_double import DEFAULT_USER, StsDouble, User
 
 from mfa_process.base_profile import BaseSession, open_base_session
+from mfa_process.credentials import REFRESH_MARGIN_SECONDS
 from mfa_process.errors import (
     InvalidAccessKeyError,
     MfaCodeRejectedError,
     MfaDeviceNotAssociatedError,
+    SessionExpiresTooSoonError,
+    StsAnswerError,
     StsError,
+    StsUnreachableError,
     TemporaryBaseCredentialsError,
     ThrottledError,
 )
 from mfa_process.mfa_device import parse_mfa_serial
-from mfa_process.session_token import MAX_CODE_TRIES, REJECTED_NOTICE, SessionTokenProvider
+from mfa_process.session_token import MAX_CODE_TRIES, REJECTED_NOTICE, SessionTokenProvider, _shown
 
 USER = DEFAULT_USER
 MASKED_KEY = "AKIA...MPLE"  # AKIAIOSFODNN7EXAMPLE
@@ -401,3 +405,131 @@ def test_translate_maps_each_aws_error(code, aws_message, expected, fragment):
     assert USER.access_key_id not in message
     if expected in (InvalidAccessKeyError, MfaDeviceNotAssociatedError):
         assert MASKED_KEY in message
+
+
+# --- answers that are not what they should be (issue 8) --------------------------------------------
+
+
+def make_with(code_source=never_called, token_code=None, **options) -> SessionTokenProvider:
+    device = parse_mfa_serial(USER.mfa_serial)
+    return SessionTokenProvider("base", open_base_session("base"), device, DURATION, code_source, token_code, **options)
+
+
+def utc(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+@pytest.mark.parametrize("left", [-3600, -1, 0, 600, REFRESH_MARGIN_SECONDS], ids=lambda s: f"{s}s-left")
+def test_a_session_expiring_within_the_margin_is_refused_with_both_times(files, sts, left):
+    sts.expiry_offset = left - DURATION  # STS's clock is behind this machine's
+    read = []
+    provider = make_with(Codes(right_code()), clock=lambda: read.append(time.time()) or read[-1])
+
+    with pytest.raises(SessionExpiresTooSoonError) as raised:
+        provider.retrieve()
+
+    [issued] = sts._sessions.values()
+    message = str(raised.value)
+    assert f"STS returned a session that expires at {utc(issued.expires)}" in message
+    assert f"this machine's clock says {utc(read[-1])}: check the clock" in message
+    assert_no_secret(message, issued.secret_access_key, issued.session_token)
+
+
+def test_a_session_just_past_the_margin_is_served(files, sts):
+    sts.expiry_offset = REFRESH_MARGIN_SECONDS + 5 - DURATION
+    now = time.time()
+
+    credentials = make_with(Codes(right_code()), clock=lambda: now).retrieve()
+
+    assert credentials.is_servable(now)
+
+
+def test_a_session_as_long_as_asked_but_still_inside_the_margin_blames_the_duration(files, sts):
+    device = parse_mfa_serial(USER.mfa_serial)
+    later = time.time() + 5  # the answer took a while: 901 s asked, 896 s left
+    provider = SessionTokenProvider(
+        "base", open_base_session("base"), device, 901, Codes(right_code()), clock=lambda: later
+    )
+
+    with pytest.raises(SessionExpiresTooSoonError) as raised:
+        provider.retrieve()
+
+    assert "session of 901 s" in str(raised.value) and "longer duration" in str(raised.value)
+
+
+NOT_GST = "not a GetSessionToken"
+
+
+def without(name: str, empty: bool = False):
+    replacement = f"<{name}></{name}>" if empty else ""
+    return lambda s, t, b: (s, t, re.sub(rf"<{name}>.*?</{name}>", replacement, b))
+
+
+@pytest.mark.parametrize(
+    "rewrite, fragment",
+    [
+        (lambda s, t, b: (200, "text/html", "<html><body>sign in</body></html>"), f"with text/html, {NOT_GST}"),
+        (lambda s, t, b: (200, "text/html", "<!DOCTYPE html><p>sign in<br>"), f"with text/html, {NOT_GST}"),
+        (lambda s, t, b: (s, t, b[:-60]), f"with text/xml, {NOT_GST}"),
+        (without("SessionToken"), "without Credentials.SessionToken"),
+        (without("AccessKeyId", empty=True), "without Credentials.AccessKeyId"),
+    ],
+    ids=["xhtml", "html", "truncated", "no-token", "empty-key-id"],
+)
+def test_a_malformed_answer_is_a_typed_error_naming_the_endpoint_and_not_retried(files, sts, rewrite, fragment):
+    sts.rewrite = rewrite
+    codes = Codes(right_code(), right_code())
+
+    with pytest.raises(StsAnswerError) as raised:
+        make_with(codes).retrieve()
+
+    message = str(raised.value)
+    assert f"the STS endpoint {sts.url} answered HTTP 200" in message
+    assert fragment in message
+    assert "AWS_ENDPOINT_URL_STS" in message
+    [issued] = sts._sessions.values()
+    assert_no_secret(message, issued.secret_access_key, issued.session_token)
+    assert sts.calls("GetSessionToken") == 1 and len(codes.calls) == 1
+
+
+def test_on_calling_sts_hears_the_endpoint_before_each_call(files, sts):
+    heard = []
+    provider = make_with(Codes(wrong_code(), right_code()), on_calling_sts=lambda url: heard.append((url, sts.calls())))
+
+    provider.retrieve()
+
+    assert heard == [(sts.url, 0), (sts.url, 1)]  # before each request reached STS
+
+
+def test_a_hung_sts_ends_at_the_deadline_and_the_abandoned_call_stops(files, sts):
+    import threading
+
+    sts.hang = True
+    started = time.monotonic()
+
+    with pytest.raises(StsUnreachableError) as raised:
+        make_with(Codes(right_code()), sts_timeout=1.5).retrieve()
+
+    assert 1.5 <= time.monotonic() - started < 3.5
+    message = str(raised.value)
+    assert f"no answer from STS at {sts.url} within 1.5 s" in message
+    assert "--sts-timeout, MFA_PROCESS_STS_TIMEOUT or mfa_sts_timeout" in message
+    time.sleep(2.5)  # the abandoned attempt times out (read timeout = the STS timeout) and tries no more
+    assert sts.calls("GetSessionToken") == 1
+    assert not [thread for thread in threading.enumerate() if thread.name == "mfa-process-sts"]
+
+
+def test_retries_fit_in_the_deadline(files, sts):
+    """Answers that time out one by one: the whole call still ends at the deadline, not after every attempt."""
+    sts.delay = 30
+    started = time.monotonic()
+
+    with pytest.raises(StsUnreachableError):
+        make_with(Codes(right_code()), sts_timeout=2).retrieve()
+
+    assert time.monotonic() - started < 4
+
+
+def test_the_endpoint_is_shown_without_a_password():
+    assert _shown("https://user:hunter2@proxy.example:8443/sts") == "https://proxy.example:8443/sts"
+    assert _shown("https://sts.us-east-1.amazonaws.com") == "https://sts.us-east-1.amazonaws.com"

@@ -15,7 +15,13 @@ from mfa_process.errors import (
     InvalidTokenCodeError,
     RecursiveProfileError,
 )
-from mfa_process.settings import DEFAULT_DURATION, DEFAULT_PROMPT_TIMEOUT, LOCK_TIMEOUT_OVER_PROMPT, resolve_settings
+from mfa_process.settings import (
+    DEFAULT_DURATION,
+    DEFAULT_PROMPT_TIMEOUT,
+    DEFAULT_STS_TIMEOUT,
+    LOCK_TIMEOUT_MARGIN,
+    resolve_settings,
+)
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 BASE_KEY = "AKIABASEKEY000000001"
@@ -51,7 +57,9 @@ def test_defaults(base):
     assert settings.device.serial == SERIAL
     assert settings.device.account_id == "123456789012"
     assert settings.duration == DEFAULT_DURATION == 43200
-    assert settings.lock_timeout == DEFAULT_PROMPT_TIMEOUT + LOCK_TIMEOUT_OVER_PROMPT == 75.0  # outlasts a prompt
+    assert settings.sts_timeout == DEFAULT_STS_TIMEOUT == 30.0
+    # a waiter outlives a holder that waits out both its prompt and STS
+    assert settings.lock_timeout == DEFAULT_PROMPT_TIMEOUT + DEFAULT_STS_TIMEOUT + LOCK_TIMEOUT_MARGIN == 95.0
     assert settings.prompt == "auto" and settings.prompt_timeout == 60.0
     assert settings.known_base_access_key_id == BASE_KEY
     assert settings.token_code is None
@@ -86,7 +94,7 @@ def test_duration_precedence(aws_files, flag, env, in_profile, expected):
         pytest.param(None, "10", "15", 10.0, id="environment-beats-profile"),
         pytest.param(None, None, "15", 15.0, id="profile-beats-default"),
         pytest.param(None, "", "15", 15.0, id="empty-environment-is-unset"),
-        pytest.param(None, None, None, 75.0, id="default"),
+        pytest.param(None, None, None, 95.0, id="default"),
     ],
 )
 def test_lock_timeout_precedence(aws_files, flag, env, in_profile, expected):
@@ -205,6 +213,57 @@ def test_lock_timeout_must_be_positive_and_finite(aws_files, source, named, valu
         resolve_settings("base", environ, lock_timeout=value if source == "flag" else None)
 
     assert named in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "flag, env, in_profile, expected",
+    [
+        pytest.param("5", "10", "15", 5.0, id="flag-wins"),
+        pytest.param(2.5, "10", "15", 2.5, id="flag-as-float"),
+        pytest.param(None, "10", "15", 10.0, id="environment-beats-profile"),
+        pytest.param(None, None, "15", 15.0, id="profile-beats-default"),
+        pytest.param(None, "", "15", 15.0, id="empty-environment-is-unset"),
+        pytest.param(None, None, None, 30.0, id="default"),
+    ],
+)
+def test_sts_timeout_precedence(aws_files, flag, env, in_profile, expected):
+    profile_line = f"mfa_sts_timeout = {in_profile}\n" if in_profile else ""
+    environ = aws_files(f"[profile base]\nmfa_serial = {SERIAL}\n{profile_line}", f"[base]\n{KEYS}")
+    if env is not None:
+        environ["MFA_PROCESS_STS_TIMEOUT"] = env
+
+    assert resolve_settings("base", environ, sts_timeout=flag).sts_timeout == expected
+
+
+def test_the_default_lock_timeout_follows_the_prompt_and_sts_timeouts(aws_files):
+    environ = aws_files(
+        f"[profile base]\nmfa_serial = {SERIAL}\nmfa_prompt_timeout = 20\nmfa_sts_timeout = 10\n", f"[base]\n{KEYS}"
+    )
+
+    assert resolve_settings("base", environ).lock_timeout == 20 + 10 + LOCK_TIMEOUT_MARGIN
+    assert resolve_settings("base", environ, lock_timeout="7").lock_timeout == 7.0
+
+
+@pytest.mark.parametrize(
+    "source, named",
+    [
+        ("flag", "--sts-timeout"),
+        ("environment", "MFA_PROCESS_STS_TIMEOUT"),
+        ("profile", "mfa_sts_timeout in profile 'base'"),
+    ],
+)
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "inf", "nan"])
+def test_sts_timeout_must_be_positive_and_finite(aws_files, source, named, value):
+    profile_line = f"mfa_sts_timeout = {value}\n" if source == "profile" else ""
+    environ = aws_files(f"[profile base]\nmfa_serial = {SERIAL}\n{profile_line}", f"[base]\n{KEYS}")
+    if source == "environment":
+        environ["MFA_PROCESS_STS_TIMEOUT"] = value
+
+    with pytest.raises(ConfigError) as caught:
+        resolve_settings("base", environ, sts_timeout=value if source == "flag" else None)
+
+    assert named in str(caught.value)
+    assert "STS timeout" in str(caught.value)
 
 
 def test_token_code_is_normalized(base):

@@ -13,7 +13,13 @@ from ..cached_provider import CachedSessionProvider
 from ..errors import EXIT_USAGE
 from ..prompt import PROMPTS
 from ..recursion_guard import check_not_resolving
-from ..settings import DEFAULT_DURATION, DEFAULT_PROMPT_TIMEOUT, LOCK_TIMEOUT_OVER_PROMPT, resolve_settings
+from ..settings import (
+    DEFAULT_DURATION,
+    DEFAULT_PROMPT_TIMEOUT,
+    DEFAULT_STS_TIMEOUT,
+    LOCK_TIMEOUT_MARGIN,
+    resolve_settings,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
@@ -79,12 +85,20 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prompt-timeout",
         metavar="SECONDS",
-        help=f"give up waiting for the code after this long (default: mfa_prompt_timeout, {DEFAULT_PROMPT_TIMEOUT:g})",
+        help="give up waiting for the code after this long "
+        f"(default: $MFA_PROCESS_PROMPT_TIMEOUT, mfa_prompt_timeout, {DEFAULT_PROMPT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--sts-timeout",
+        metavar="SECONDS",
+        help="give up on the STS call after this long, retries included "
+        f"(default: $MFA_PROCESS_STS_TIMEOUT, mfa_sts_timeout, {DEFAULT_STS_TIMEOUT:g})",
     )
     parser.add_argument(
         "--lock-timeout",
         metavar="SECONDS",
-        help=f"longest wait for another prompting mfa-process (default: prompt timeout + {LOCK_TIMEOUT_OVER_PROMPT:g})",
+        help="longest wait for another prompting mfa-process (default: $MFA_PROCESS_LOCK_TIMEOUT, mfa_lock_timeout, "
+        f"prompt timeout + STS timeout + {LOCK_TIMEOUT_MARGIN:g})",
     )
     add_verbose_option(parser)
 
@@ -105,6 +119,7 @@ def session_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         refresh=args.refresh,
         prompt=args.prompt,
         prompt_timeout=args.prompt_timeout,
+        sts_timeout=args.sts_timeout,
     )
 
 
@@ -158,6 +173,7 @@ def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSe
             settings.duration,
             ask,
             settings.token_code,
+            sts_timeout=settings.sts_timeout,
         )
 
     return CachedSessionProvider(
