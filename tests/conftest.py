@@ -99,7 +99,10 @@ class AwsHome:
         return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
     def run(self, args: List[str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
-        """`mfa-process ARGS` with no terminal (a new session), as an IDE or CI would start it."""
+        """`mfa-process ARGS` with no terminal (a new session), as an IDE or CI would start it.
+        Default signal dispositions whatever pytest's parent ignores; killed at the timeout."""
+        from processes import default_signals
+
         return subprocess.run(
             ["mfa-process", *args],
             env=self.env,
@@ -109,6 +112,7 @@ class AwsHome:
             timeout=timeout,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=default_signals,
             **kwargs,
         )
 
@@ -129,7 +133,17 @@ def contract(stdout: str) -> Dict[str, object]:
 
 
 def spawn(command: str, aws: AwsHome, timeout: float = 60, args: Optional[List[str]] = None):
-    """A process in a real pseudo-terminal (its controlling terminal), as a person runs it."""
+    """A process in a real pseudo-terminal (its controlling terminal), as a person runs it, with
+    the default signal dispositions whatever pytest's parent ignores (tests/processes.py)."""
     import pexpect
+    from processes import default_signals
 
-    return pexpect.spawn(command, args or [], env=aws.env, cwd=str(aws.root), timeout=timeout, encoding="utf-8")
+    return pexpect.spawn(
+        command,
+        args or [],
+        env=aws.env,
+        cwd=str(aws.root),
+        timeout=timeout,
+        encoding="utf-8",
+        preexec_fn=default_signals,
+    )

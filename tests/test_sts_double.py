@@ -26,6 +26,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from processes import default_signals
 from sts_double import DEFAULT_USER, StsDouble, User
 import totp as totp_module
 from totp import code, totp
@@ -422,11 +423,13 @@ def aws_env(sts: StsDouble, tmp_path: Path) -> dict[str, str]:
 def test_aws_cli_get_session_token(sts: StsDouble, tmp_path: Path) -> None:
     aws = str(Path(sys.executable).parent / "aws")
     argv = [aws, "sts", "get-session-token", "--serial-number", U.mfa_serial, "--token-code", code(U.totp_secret)]
-    ok = subprocess.run(argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30)
+    ok = subprocess.run(argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30,
+                        preexec_fn=default_signals)
     assert ok.returncode == 0, ok.stderr
     creds = json.loads(ok.stdout)["Credentials"]
     assert creds["AccessKeyId"].startswith("ASIA") and creds["SessionToken"]
-    again = subprocess.run(argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30)
+    again = subprocess.run(argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30,
+                           preexec_fn=default_signals)
     assert again.returncode != 0
     assert f"An error occurred (AccessDenied) when calling the GetSessionToken operation: {MSG_REUSED}" in again.stderr
     assert sts.calls("GetSessionToken") == 2
@@ -434,16 +437,20 @@ def test_aws_cli_get_session_token(sts: StsDouble, tmp_path: Path) -> None:
 
 def test_standalone_main_prints_user_and_serves(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sts_double.py"))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signals)  # Ctrl-C stops it even if pytest's parent ignores SIGINT
     try:
         info = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
         assert info["access_key_id"] == U.access_key_id and info["totp_secret"] == U.totp_secret
         c = boto3.client("sts", endpoint_url=info["url"], region_name="us-east-1",
                          aws_access_key_id=info["access_key_id"], aws_secret_access_key=info["secret_access_key"])
         assert c.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:user/alice"
-    finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:  # never leave a server behind, whatever failed
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0 and err == ""
 
 
@@ -469,7 +476,8 @@ JS_MODULES = Path(__file__).parent / "js" / "node_modules"
 def test_js_sdk_v3(sts: StsDouble, tmp_path: Path) -> None:
     env = dict(aws_env(sts, tmp_path), NODE_PATH=str(JS_MODULES), NODE_NO_WARNINGS="1")
     out = subprocess.run(["node", "-e", JS_CHECK, U.access_key_id, U.secret_access_key, U.mfa_serial,
-                          code(U.totp_secret)], env=env, capture_output=True, text=True, timeout=30)
+                          code(U.totp_secret)], env=env, capture_output=True, text=True, timeout=30,
+                         preexec_fn=default_signals)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["arn"] == "arn:aws:iam::123456789012:user/alice" and result["expiration"].endswith(".000Z")
