@@ -124,6 +124,14 @@ class SessionExpiresTooSoonError(StsError):
     """STS issued a session already expired, or inside the refresh margin, by this machine's clock."""
 
 
+# --- the cache and the lock -------------------------------------------------------------------
+
+
+class UnsafeCacheError(MfaProcessError):
+    """A cache folder or lock file that another user owns or can change, or a link or special file
+    where a file of ours belongs: it is not used (the session is then served uncached)."""
+
+
 # --- concurrency ------------------------------------------------------------------------------
 
 
@@ -144,3 +152,8 @@ class CommandNotRunnableError(MfaProcessError):
     """`exec` found the command but the OS would not run it."""
 
     exit_code = 126
+
+
+class UnprintableValueError(MfaProcessError):
+    """A session value for `env`/`exec` holds a line break, control or non-ASCII character:
+    printed for a shell it could end a statement early or drive the terminal."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import BIN_DIR, AwsHome, contract, spawn
+from processes import default_signals
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
 
@@ -202,7 +203,9 @@ def test_env_lines_evaluated_by_a_real_shell(aws: AwsHome) -> None:
         env=aws.env,
         capture_output=True,
         text=True,
+        timeout=60,
         start_new_session=True,
+        preexec_fn=default_signals,
     )
 
     assert shell.returncode == 0, shell.stderr
@@ -219,7 +222,9 @@ def test_env_keys_work_for_the_aws_cli(aws: AwsHome) -> None:
         env=aws.env,
         capture_output=True,
         text=True,
+        timeout=60,
         start_new_session=True,
+        preexec_fn=default_signals,
     )
 
     assert shell.returncode == 0, shell.stderr
@@ -248,6 +253,81 @@ def test_env_prompts_on_the_terminal_not_on_stdout(aws: AwsHome) -> None:
     assert child.exitstatus == 0
     assert output.read_text().startswith("export AWS_ACCESS_KEY_ID='ASIA")
     assert "Enter MFA code" not in output.read_text()
+
+
+def stale_environment(aws: AwsHome) -> dict:
+    """What an old shell can hold that SDKs read instead of, or together with, fresh keys."""
+    return {
+        "AWS_SECURITY_TOKEN": "stale-token-of-an-old-session",  # botocore reads it before AWS_SESSION_TOKEN
+        "AWS_PROFILE": "does-not-exist",
+        "AWS_DEFAULT_PROFILE": "does-not-exist",
+        "AWS_ACCOUNT_ID": "999999999999",
+        "AWS_CREDENTIAL_SCOPE": "eu-west-9",
+        "AWS_ACCESS_KEY": "AKIASTALESTALESTALE1",
+        "AWS_SECRET_KEY": "stale-secret",
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(aws.root / "no-such-token-file"),
+        "AWS_ROLE_ARN": "arn:aws:iam::999999999999:role/stale",
+        "AWS_ROLE_SESSION_NAME": "stale",
+    }
+
+
+def test_env_unsets_stale_variables_so_the_aws_cli_works(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    aws.env.update(stale_environment(aws))
+
+    shell = subprocess.run(
+        ["sh", "-c", 'eval "$(mfa-process env --profile base)" && aws sts get-caller-identity --region us-east-1'],
+        env=aws.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+        preexec_fn=default_signals,
+    )
+
+    assert shell.returncode == 0, shell.stderr
+    assert json.loads(shell.stdout)["Arn"] == "arn:aws:iam::123456789012:user/alice"
+    assert aws.sts.requests[-1]["access_key_id"].startswith("ASIA")
+
+
+@pytest.mark.parametrize(
+    "shell, unset",
+    [("sh", "unset AWS_SECURITY_TOKEN"), ("fish", "set -e AWS_SECURITY_TOKEN;"),
+     ("powershell", "Remove-Item Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue")],
+)
+def test_env_unsets_only_the_stale_variables_that_are_set(aws: AwsHome, shell: str, unset: str) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    aws.env["AWS_SECURITY_TOKEN"] = "stale"
+
+    result = aws.run(["env", "--profile", "base", "--shell", shell])
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == unset and len(lines) == 5
+
+
+@pytest.mark.parametrize("shell", ["sh", "fish", "powershell"])
+@pytest.mark.parametrize(
+    "field, bad",
+    [
+        ("SessionToken", "token\n$Env:PWNED = 1; echo pwned"),
+        ("AccessKeyId", "ASIA\r\x1b[2J"),
+        ("SecretAccessKey", "s\u2028x"),
+    ],
+)
+def test_env_refuses_a_session_value_that_is_not_printable_ascii(aws: AwsHome, shell: str, field: str, bad: str):
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    [cache_file] = aws.cache_files()
+    document = json.loads(cache_file.read_text())
+    document["credentials"][field] = bad
+    cache_file.write_text(json.dumps(document))
+
+    result = aws.run(["env", "--profile", "base", "--shell", shell])
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("mfa-process: ")
+    assert "Traceback" not in result.stderr and "pwned" not in result.stderr
 
 
 def test_env_with_nothing_cached_and_no_terminal_fails_cleanly(aws: AwsHome) -> None:
@@ -286,6 +366,50 @@ def test_exec_aws_cli_uses_the_injected_keys(aws: AwsHome) -> None:
     assert aws.sts.requests[-1]["access_key_id"].startswith("ASIA")
 
 
+BOTO3_CALLER = "import boto3; print(boto3.client('sts', region_name='us-east-1').get_caller_identity()['Arn'])"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["aws", "sts", "get-caller-identity", "--region", "us-east-1", "--query", "Arn", "--output", "text"],
+     [sys.executable, "-c", BOTO3_CALLER]],
+    ids=["aws-cli", "boto3"],
+)
+def test_exec_with_stale_variables_in_the_environment(aws: AwsHome, command: list) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    aws.env.update(stale_environment(aws))
+
+    result = aws.run(["exec", "--profile", "base", "--", *command])
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "arn:aws:iam::123456789012:user/alice\n"
+    assert aws.sts.requests[-1]["access_key_id"].startswith("ASIA")
+
+
+def test_exec_refuses_a_session_value_with_a_nul(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    [cache_file] = aws.cache_files()
+    document = json.loads(cache_file.read_text())
+    document["credentials"]["SessionToken"] = "token\u0000tail"
+    cache_file.write_text(json.dumps(document))
+
+    result = aws.run(["exec", "--profile", "base", "--", "sh", "-c", "echo ran"])
+
+    assert result.returncode == 1 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and "unexpected" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [[""], ["", "arg"]])
+def test_exec_with_an_empty_command_name(aws: AwsHome, command: list) -> None:
+    result = aws.run(["exec", "--profile", "base", "--", *command])
+
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert "empty" in result.stderr and "unexpected" not in result.stderr
+    assert aws.sts.calls() == 0
+
+
 def test_exec_passes_the_base_profiles_region_unless_one_is_set(aws: AwsHome) -> None:
     aws.write_config(f"[profile base]\nmfa_serial = {aws.user.mfa_serial}\nregion = eu-west-1\n")
     aws.run(["--profile", "base", "--token-code", aws.code()])
@@ -316,13 +440,19 @@ def test_exec_signals_reach_the_command(aws: AwsHome) -> None:
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_signals,
     )
-    assert process.stdout.readline() == "ready\n"
+    try:
+        assert process.stdout.readline() == "ready\n"
 
-    process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
 
-    assert process.wait(timeout=10) == 7
-    assert marker.exists()
+        assert process.wait(timeout=10) == 7
+        assert marker.exists()
+    finally:
+        if process.poll() is None:  # the loop never ends by itself
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def test_exec_without_a_command(aws: AwsHome) -> None:
@@ -480,12 +610,14 @@ def test_configure_writes_an_absolute_path_when_not_on_path(aws: AwsHome, tmp_pa
     aws.env["PATH"] = "/usr/bin:/bin"
     configure = [str(elsewhere / "mfa-process"), "configure", "--profile", "base", "--mfa-serial", aws.user.mfa_serial]
 
-    result = subprocess.run(configure, env=aws.env, capture_output=True, text=True)
+    quiet = dict(env=aws.env, capture_output=True, text=True, timeout=60, preexec_fn=default_signals)
+    result = subprocess.run(configure, **quiet)
 
     # the profile from conftest said plain `mfa-process`, which this PATH cannot find: updated
     assert result.returncode == 0, result.stderr
     assert f"credential_process = {elsewhere / 'mfa-process'} --profile base" in aws.config_file.read_text()
-    assert "already configured" in subprocess.run(configure, env=aws.env, capture_output=True, text=True).stdout
+    again = subprocess.run(configure, **quiet)
+    assert "already configured" in again.stdout
 
 
 # --- help -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mfa_process.errors import LockTimeoutError
+from mfa_process.errors import LockTimeoutError, UnsafeCacheError
 from mfa_process.lock import session_lock
 
 HINT = "asking for the MFA code of profile 'base'"
@@ -20,7 +20,7 @@ HOLDER = """
 import os, sys, time
 os.umask(0o022)  # the usual umask: a lock file created 0644 would show
 from mfa_process.lock import session_lock
-with session_lock(sys.argv[1], 5, "holder"):
+with session_lock(sys.argv[1], 5, "asking for the MFA code of profile 'base'"):
     print("locked", flush=True)
     time.sleep(60)
 """
@@ -116,3 +116,215 @@ def test_lock_is_released_when_the_body_raises(tmp_path):
         capture_output=True, text=True, timeout=20, cwd=tmp_path,
     )
     assert check.stdout == "ok\n", check.stderr
+
+
+# --- the lock path is never followed, and never someone else's -----------------------------------
+
+
+@pytest.fixture
+def victim(tmp_path):
+    """A file of ours that a planted link at the lock path points to."""
+    path = tmp_path / "victim.txt"
+    path.write_text("precious\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX links and owners")
+def test_symlink_at_the_lock_path_is_refused_and_its_target_untouched(tmp_path, victim):
+    path = str(tmp_path / "base.0123456789abcdef01234567.lock")
+    os.symlink(victim, path)
+
+    with pytest.raises(UnsafeCacheError) as raised:
+        with session_lock(path, timeout=1, holder_hint=HINT):
+            pytest.fail("locked through a symbolic link")
+
+    assert str(raised.value) == f"the lock file {path} is a symbolic link; remove it"
+    assert victim.read_text() == "precious\n" and mode(str(victim)) == 0o644
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX links and owners")
+def test_dangling_symlink_at_the_lock_path_creates_nothing(tmp_path):
+    path = str(tmp_path / "session.lock")
+    target = tmp_path / "created-through-the-link"
+    os.symlink(target, path)
+
+    with pytest.raises(UnsafeCacheError, match="symbolic link"):
+        with session_lock(path, timeout=1, holder_hint=HINT):
+            pass
+
+    assert not target.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_fifo_at_the_lock_path_is_refused_at_once(tmp_path):
+    path = str(tmp_path / "session.lock")
+    os.mkfifo(path, 0o600)
+    started = time.monotonic()
+
+    with pytest.raises(UnsafeCacheError) as raised:
+        with session_lock(path, timeout=1, holder_hint=HINT):
+            pass
+
+    assert time.monotonic() - started < 1
+    assert str(raised.value) == f"the lock file {path} is not a regular file; remove it"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX links and owners")
+def test_lock_file_of_another_user_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "session.lock"
+    path.write_text("")
+    os.chmod(path, 0o666)
+    os.chown(path, 12345, 12345)
+
+    with pytest.raises(UnsafeCacheError) as raised:
+        with session_lock(str(path), timeout=1, holder_hint=HINT):
+            pass
+
+    assert str(raised.value) == f"the lock file {path} belongs to uid 12345, not to you; remove it"
+    assert mode(str(path)) == 0o666 and os.stat(path).st_uid == 12345
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX links and owners")
+def test_lock_file_with_another_hard_link_is_refused(tmp_path, victim):
+    path = str(tmp_path / "session.lock")
+    os.link(victim, path)
+
+    with pytest.raises(UnsafeCacheError, match="hard link"):
+        with session_lock(path, timeout=1, holder_hint=HINT):
+            pass
+
+    assert victim.read_text() == "precious\n" and mode(str(victim)) == 0o644
+
+
+def test_existing_lock_file_of_ours_with_group_bits_is_made_private(tmp_path):
+    path = tmp_path / "session.lock"
+    path.write_text("")
+    os.chmod(path, 0o664)
+
+    with session_lock(str(path), timeout=1, holder_hint=HINT):
+        assert mode(str(path)) == 0o600
+
+
+def test_lock_file_removed_while_we_waited_is_locked_anew(holder):
+    """`logout` may remove a lock file nobody holds; a waiter that had it open must not then hold
+    a lock on a file no longer there while a newcomer locks the new one."""
+    path, process = holder
+    acquired = []
+
+    def wait_then_lock():
+        with session_lock(path, timeout=10, holder_hint=HINT):
+            acquired.append(os.stat(path).st_ino)
+            time.sleep(0.2)
+
+    import threading
+
+    waiter = threading.Thread(target=wait_then_lock)
+    waiter.start()
+    time.sleep(0.3)  # the waiter has the old file open and polls it
+    os.unlink(path)  # as logout would, had the holder been gone
+    process.kill()
+    process.wait(5)
+    waiter.join(15)
+
+    assert acquired and os.path.exists(path)
+    assert acquired[0] == os.stat(path).st_ino  # it locked the file that is there, not the removed one
+
+
+# --- the holder says what it is waiting on; a waiter that gives up repeats it --------------------
+
+ANNOUNCING_HOLDER = """
+import sys, time
+from mfa_process.lock import session_lock
+with session_lock(sys.argv[1], 5, sys.argv[2]) as held:
+    if len(sys.argv) > 3:
+        held.announce(sys.argv[3])
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture
+def start_holder(tmp_path):
+    """Start a process that holds the lock, with a hint and optionally an announced phase."""
+    started = []
+
+    def start(*args: str) -> str:
+        path = str(tmp_path / "base.0123456789abcdef01234567.lock")
+        process = subprocess.Popen(
+            [sys.executable, "-c", ANNOUNCING_HOLDER, path, *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        )
+        started.append(process)
+        assert process.stdout.readline() == "locked\n", process.stderr.read()
+        return path
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait(5)
+        process.stdout.close()
+        process.stderr.close()
+
+
+def timeout_message(path: str, hint: str = "the waiter's own guess") -> str:
+    with pytest.raises(LockTimeoutError) as raised:
+        with session_lock(path, timeout=0.3, holder_hint=hint):
+            pytest.fail("acquired a held lock")
+    return str(raised.value)
+
+
+def test_waiter_that_times_out_says_what_the_holder_announced(start_holder):
+    path = start_holder(HINT, "waiting on STS at http://127.0.0.1:4566/")
+
+    message = timeout_message(path)
+
+    assert message.startswith(
+        "waited 0.3 s for another mfa-process that is waiting on STS at http://127.0.0.1:4566/;"
+    )
+    assert "own guess" not in message
+
+
+def test_holder_announces_its_hint_by_default(start_holder):
+    path = start_holder("asking for the MFA code of profile 'prod'")
+
+    message = timeout_message(path)
+
+    assert "that is asking for the MFA code of profile 'prod';" in message
+
+
+def test_announced_phase_is_one_short_line_without_control_characters(start_holder):
+    nasty = "waiting\x1b]0;pwned\x07 on\r STS\u202e\nsecond line " + "x" * 5000
+    path = start_holder(HINT, nasty)
+
+    message = timeout_message(path)
+
+    assert os.path.getsize(path) <= 1024
+    assert "\x1b" not in message and "\x07" not in message and "\r" not in message and "\u202e" not in message
+    assert "\n" not in message
+    assert "waiting]0;pwned on STS second line x" in message  # line breaks become spaces
+    assert len(message) < 400
+
+
+def test_waiter_uses_its_own_hint_when_the_holder_announced_nothing(tmp_path):
+    import fcntl
+
+    path = tmp_path / "session.lock"
+    path.write_text("")
+    os.chmod(path, 0o600)
+    with open(path) as other_program:  # an older mfa-process that writes nothing
+        fcntl.flock(other_program, fcntl.LOCK_EX)
+
+        message = timeout_message(str(path), hint=HINT)
+
+    assert HINT in message
+
+
+def test_announce_after_release_does_nothing(tmp_path):
+    path = str(tmp_path / "session.lock")
+    with session_lock(path, timeout=1, holder_hint=HINT) as held:
+        held.announce("calling STS")
+    held.announce("too late")
+
+    with open(path) as file:
+        assert "too late" not in file.read()

@@ -8,16 +8,20 @@ rules (exact strings plus a decoder written from those rules).
 from __future__ import annotations
 
 import calendar
+import os
 import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 from typing import Dict
 
 import pytest
+from processes import default_signals
 
 from mfa_process.credentials import Credentials
-from mfa_process.shell_env import command_environment, credential_variables, render
+from mfa_process.errors import UnprintableValueError
+from mfa_process.shell_env import CLEARED_VARIABLES, command_environment, credential_variables, render
 
 EXPIRES_AT = 1767268800  # 2026-01-01T12:00:00Z
 CREDENTIALS = Credentials("ASIAEXAMPLEKEY123456", "secret/with+chars=", "FwoGZXIvYXdzEJr//token==", EXPIRES_AT, "123456789012")
@@ -73,12 +77,26 @@ def test_credential_expiration_is_utc_with_z(expires_at: int) -> None:
     assert calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ")) == expires_at
 
 
+# What a stale shell can hold that SDKs would read instead of, or together with, the injected keys.
+STALE_VARIABLES = {
+    "AWS_SECURITY_TOKEN": "stale-token",  # botocore reads it before AWS_SESSION_TOKEN
+    "AWS_PROFILE": "mfa",
+    "AWS_DEFAULT_PROFILE": "mfa",
+    "AWS_ACCOUNT_ID": "999999999999",
+    "AWS_CREDENTIAL_SCOPE": "eu-west-9",
+    "AWS_SECRET_KEY": "stale-secret",  # the Java SDK v1 reads it before AWS_SECRET_ACCESS_KEY
+    "AWS_ACCESS_KEY": "AKIASTALE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/token",  # the .NET SDK tries it before the keys
+    "AWS_ROLE_ARN": "arn:aws:iam::999999999999:role/stale",
+    "AWS_ROLE_SESSION_NAME": "stale",
+}
+
+
 def test_command_environment_drops_profiles_keeps_the_rest_and_overrides_stale_keys() -> None:
     environ = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/home/alice",
-        "AWS_PROFILE": "mfa",
-        "AWS_DEFAULT_PROFILE": "mfa",
+        **STALE_VARIABLES,
         "AWS_ACCESS_KEY_ID": "AKIASTALE",
         "AWS_SECRET_ACCESS_KEY": "stale-secret",
         "AWS_SESSION_TOKEN": "stale-token",
@@ -103,6 +121,23 @@ def test_command_environment_drops_profiles_keeps_the_rest_and_overrides_stale_k
         "AWS_CREDENTIAL_EXPIRATION": "2026-01-01T12:00:00Z",
     }
     assert environ == before  # the caller's mapping is not modified
+
+
+def test_cleared_variables_are_exactly_the_stale_ones_and_never_a_credential_variable() -> None:
+    assert set(CLEARED_VARIABLES) == set(STALE_VARIABLES)
+    assert not set(CLEARED_VARIABLES) & set(credential_variables(CREDENTIALS, "eu-west-1"))
+
+
+def test_command_environment_keeps_container_and_endpoint_settings() -> None:
+    """Environment keys outrank container credentials in every SDK's chain; endpoints are not credentials."""
+    environ = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9911/creds",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "container-token",
+        "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:8080",
+        "AWS_CONFIG_FILE": "/home/alice/.aws/config",
+    }
+
+    assert command_environment(environ, CREDENTIALS) == {**environ, **credential_variables(CREDENTIALS)}
 
 
 def test_command_environment_from_an_empty_environment() -> None:
@@ -133,6 +168,61 @@ def test_command_environment_adds_the_profiles_region_when_none_is_set() -> None
     assert child == {"PATH": "/bin", **credential_variables(CREDENTIALS, "eu-central-1")}
 
 
+# Each would break "one line, one statement" somewhere, or drive the terminal the output is shown on.
+UNPRINTABLE_VALUES = [
+    "line\nbreak",
+    "carriage\rreturn",
+    "\n",
+    "nul\0byte",
+    "tab\there",
+    "esc\x1b[2J",
+    "bell\x07",
+    "del\x7f",
+    "c1 csi\x9b31m",
+    "nel\x85",
+    "line separator\u2028x",
+    "paragraph separator\u2029x",
+    "vertical\x0btab",
+    "form\x0cfeed",
+    "caf\u00e9",
+    "right-to-left\u202eoverride",
+]
+
+
+@pytest.mark.parametrize("field", ["access_key_id", "secret_access_key", "session_token"])
+@pytest.mark.parametrize("value", UNPRINTABLE_VALUES, ids=_ids(UNPRINTABLE_VALUES))
+def test_a_session_value_that_is_not_printable_ascii_is_refused(field: str, value: str) -> None:
+    fields = {"access_key_id": "ASIAX", "secret_access_key": "s", "session_token": "t", field: value}
+    credentials = Credentials(**fields, expires_at=EXPIRES_AT)
+    name = {"access_key_id": "AWS_ACCESS_KEY_ID", "secret_access_key": "AWS_SECRET_ACCESS_KEY"}.get(
+        field, "AWS_SESSION_TOKEN"
+    )
+
+    with pytest.raises(UnprintableValueError) as raised:
+        credential_variables(credentials)
+    with pytest.raises(UnprintableValueError):
+        command_environment({"PATH": "/bin"}, credentials)
+
+    message = str(raised.value)
+    assert name in message and "logout" in message
+    assert value not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("value", UNPRINTABLE_VALUES, ids=_ids(UNPRINTABLE_VALUES))
+def test_a_region_that_is_not_printable_ascii_is_refused(value: str) -> None:
+    with pytest.raises(UnprintableValueError, match="AWS_REGION.*region"):
+        credential_variables(CREDENTIALS, value)
+
+
+def test_every_printable_ascii_character_is_accepted() -> None:
+    printable = "".join(chr(c) for c in range(0x20, 0x7F))
+    credentials = Credentials(printable, printable, printable, EXPIRES_AT)
+
+    variables = credential_variables(credentials, printable)
+
+    assert variables["AWS_SESSION_TOKEN"] == variables["AWS_REGION"] == printable
+
+
 # --- render: structure ---------------------------------------------------------------------------
 
 
@@ -149,6 +239,35 @@ def test_render_keeps_the_order_and_one_line_per_variable() -> None:
         assert len(lines) == 4
         for line, (name, value) in zip(lines, variables.items()):
             assert name in line and value in line
+
+
+@pytest.mark.parametrize("shell", ["sh", "fish", "powershell"])
+def test_render_unsets_first_then_sets(shell: str) -> None:
+    rendered = render({"A": "x"}, shell, unset=["AWS_PROFILE", "AWS_SECURITY_TOKEN"])
+
+    assert rendered == {
+        "sh": "unset AWS_PROFILE\nunset AWS_SECURITY_TOKEN\nexport A='x'\n",
+        "fish": "set -e AWS_PROFILE;\nset -e AWS_SECURITY_TOKEN;\nset -gx A 'x';\n",
+        "powershell": (
+            "Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n"
+            "Remove-Item Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue\n$Env:A = 'x'\n"
+        ),
+    }[shell]
+
+
+@pytest.mark.parametrize("shell", ["sh", "fish", "powershell"])
+def test_render_refuses_a_nul_for_every_shell(shell: str) -> None:
+    with pytest.raises(UnprintableValueError, match="MFA_TEST_VALUE"):
+        render({"MFA_TEST_VALUE": "a\0b"}, shell)
+
+
+@pytest.mark.parametrize("shell", ["sh", "fish", "powershell"])
+@pytest.mark.parametrize("name", ["", "A B", "A;echo", "A\nB", "1A", "A-B", "A=B", "$A"])
+def test_render_refuses_a_name_that_is_not_a_variable_name(shell: str, name: str) -> None:
+    with pytest.raises(ValueError, match="variable name"):
+        render({name: "x"}, shell)
+    with pytest.raises(ValueError, match="variable name"):
+        render({"A": "x"}, shell, unset=[name])
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "cmd", "", "SH", "pwsh"])
@@ -177,6 +296,7 @@ def test_sh_round_trip_through_a_real_shell(shell: str, value: str) -> None:
         encoding="utf-8",
         env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent-home", "LANG": "C.UTF-8"},
         timeout=10,
+        preexec_fn=default_signals,
     )
 
     assert result.returncode == 0, result.stderr
@@ -194,8 +314,9 @@ def test_sh_all_values_at_once_are_exported(shell: str) -> None:
         [shell, "-c", f'eval "$1"; for n in {names}; do printenv "$n"; printf "\\0"; done', shell, script],
         capture_output=True,
         encoding="utf-8",
-        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent-home", "LANG": "C.UTF-8"},
         timeout=10,
+        preexec_fn=default_signals,
     )
 
     assert result.returncode == 0, result.stderr
@@ -244,15 +365,35 @@ def test_render_fish_exact() -> None:
     )
 
 
+def isolated_environment(tmp_path: Path) -> Dict[str, str]:
+    """For a real shell: fish and PowerShell write their history, variables and module caches
+    under HOME and the XDG folders even with --no-config / -NoProfile, so those are throwaway."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "XDG_RUNTIME_DIR": str(home / "run"),
+        "TMPDIR": str(tmp_path),
+        "LANG": "C.UTF-8",
+    }
+
+
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=_ids(HOSTILE_VALUES))
-def test_fish_round_trip(value: str) -> None:
+def test_fish_round_trip(value: str, tmp_path: Path) -> None:
     rendered = render({"MFA_TEST_VALUE": value}, "fish")
     if shutil.which("fish"):
         result = subprocess.run(
             ["fish", "--no-config", "-c", rendered + 'printf %s "$MFA_TEST_VALUE"'],
             capture_output=True,
             encoding="utf-8",
+            env=isolated_environment(tmp_path),
             timeout=20,
+            preexec_fn=default_signals,
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout == value
@@ -296,12 +437,25 @@ def _powershell_unquote(text: str) -> str:
 
 
 def test_render_powershell_exact() -> None:
-    assert render({"A": "x", "B": "it's", "C": "$Env:HOME `n \"q\"\n"}, "powershell") == (
-        "$Env:A = 'x'\n$Env:B = 'it''s'\n$Env:C = '$Env:HOME `n \"q\"\n'\n"
+    assert render({"A": "x", "B": "it's", "C": "$Env:HOME `n \"q\""}, "powershell") == (
+        "$Env:A = 'x'\n$Env:B = 'it''s'\n$Env:C = '$Env:HOME `n \"q\"'\n"
     )
 
 
-POWERSHELL_VALUES = HOSTILE_VALUES + [
+# `... | Invoke-Expression` runs each line it is piped on its own: a value that spans two lines
+# would end the first statement unterminated and run the rest of the value as a second one.
+POWERSHELL_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+@pytest.mark.parametrize("value", [v for v in HOSTILE_VALUES if set(v) & set(POWERSHELL_LINE_BREAKS)]
+                         + ["a\rb", "a\x85b", "a\u2028b", "a\u2029b", "a\x0bb", "a\x0cb",
+                            "x'\nRemove-Item -Recurse ~ #"], ids=repr)
+def test_powershell_refuses_a_value_that_spans_lines(value: str) -> None:
+    with pytest.raises(UnprintableValueError, match="MFA_TEST_VALUE"):
+        render({"MFA_TEST_VALUE": value}, "powershell")
+
+
+POWERSHELL_VALUES = [v for v in HOSTILE_VALUES if not set(v) & set(POWERSHELL_LINE_BREAKS)] + [
     "it\u2019s",  # typographic apostrophe, as word processors and phones type it
     "\u2018quoted\u2019",
     "low\u201a and reversed\u201b",
@@ -310,7 +464,7 @@ POWERSHELL_VALUES = HOSTILE_VALUES + [
 
 
 @pytest.mark.parametrize("value", POWERSHELL_VALUES, ids=_ids(POWERSHELL_VALUES))
-def test_powershell_round_trip(value: str) -> None:
+def test_powershell_round_trip(value: str, tmp_path: Path) -> None:
     rendered = render({"MFA_TEST_VALUE": value}, "powershell")
     pwsh = shutil.which("pwsh") or shutil.which("powershell")
     if pwsh:
@@ -319,7 +473,9 @@ def test_powershell_round_trip(value: str) -> None:
             input=rendered + "[Console]::Out.Write($Env:MFA_TEST_VALUE)\n",
             capture_output=True,
             encoding="utf-8",
+            env=isolated_environment(tmp_path),
             timeout=60,
+            preexec_fn=default_signals,
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout == value
@@ -327,3 +483,27 @@ def test_powershell_round_trip(value: str) -> None:
         prefix = "$Env:MFA_TEST_VALUE = "
         assert rendered.startswith(prefix) and rendered.endswith("\n")
         assert _powershell_unquote(rendered[len(prefix) : -1]) == value
+
+
+# --- real shells leave the person's HOME alone ------------------------------------------------------
+
+
+@pytest.mark.parametrize("test, shell", [(test_fish_round_trip, "fish"), (test_powershell_round_trip, "pwsh")])
+def test_real_shells_get_a_home_under_the_tests_temporary_folder(test, shell, tmp_path, monkeypatch) -> None:
+    """fish writes ~/.config/fish and ~/.local/share/fish at start, pwsh ~/.cache/powershell: with
+    the shell installed, the round trips must hand it a throwaway HOME and XDG folders."""
+    started = []
+
+    def fake_run(argv, **options):
+        started.append(options.get("env"))
+        return subprocess.CompletedProcess(argv, 0, stdout="x", stderr="")
+
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}" if name == shell else None)
+    monkeypatch.setattr(subprocess, "run", fake_run)
+
+    test("x", tmp_path)
+
+    [env] = started
+    assert env is not None
+    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        assert Path(env[name]).is_relative_to(tmp_path), name

@@ -1,14 +1,15 @@
 """`mfa-process env`: the session's keys as shell variable assignments, for `eval`.
 
 For tools that do not read credential_process. The keys go to stdout (that is the point);
-the prompt, if any, goes to the terminal as usual.
+the prompt, if any, goes to the terminal as usual. Variables of an older session or profile
+that SDKs would read instead of the keys (shell_env.CLEARED_VARIABLES) are unset first.
 """
 
 from __future__ import annotations
 
 from typing import List, Mapping, TextIO
 
-from ..shell_env import SHELLS, credential_variables, render
+from ..shell_env import SHELLS, credential_variables, render, stale_variables
 from .common import add_session_options, new_parser, session_provider, session_settings
 
 EXAMPLES = """\
@@ -28,6 +29,8 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     args = parser.parse_args(argv)
     settings = session_settings(args, environ)
     credentials = session_provider(settings, environ).retrieve()
-    stdout.write(render(credential_variables(credentials, settings.region), args.shell))
+    variables = credential_variables(credentials, settings.region, settings.profile)
+    # this process inherited the shell's exported variables: unset the ones that would outrank the keys
+    stdout.write(render(variables, args.shell, unset=stale_variables(environ)))
     stdout.flush()
     return 0

@@ -1,6 +1,7 @@
 """`mfa-process exec`: run a command with the session's keys in its environment.
 
-AWS_PROFILE and AWS_DEFAULT_PROFILE are removed so that SDKs use the injected keys. On POSIX
+AWS_PROFILE, AWS_SECURITY_TOKEN and the other variables SDKs would read instead of (or together
+with) the injected keys are removed (shell_env.CLEARED_VARIABLES). On POSIX
 the command replaces mfa-process: signals reach it directly and its status is the exit status.
 """
 
@@ -36,6 +37,8 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise ConfigError(f"no command to run; for example: mfa-process exec --profile {args.profile} -- aws s3 ls")
+    if not command[0]:
+        raise ConfigError("the command name is empty (''); put the program to run right after --")
     settings = session_settings(args, environ)
     credentials = session_provider(settings, environ).retrieve()
-    return run_command(command, command_environment(environ, credentials, settings.region))
+    return run_command(command, command_environment(environ, credentials, settings.region, settings.profile))

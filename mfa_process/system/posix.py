@@ -50,4 +50,6 @@ def run_command(argv: List[str], environ: Dict[str, str]) -> int:
         raise CommandNotFoundError(f"command not found: {argv[0]}; check its name and PATH") from None
     except OSError as error:
         raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
+    except ValueError:  # an empty name, or a NUL in an argument: nothing the OS could run
+        raise CommandNotRunnableError(f"cannot run {argv[0]!r}: empty, or holds a NUL character") from None
     raise AssertionError("os.execvpe returned")  # pragma: no cover - exec does not return
