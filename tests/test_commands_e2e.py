@@ -151,7 +151,57 @@ def test_status_filters_by_profile_and_reports_damaged_files(aws: AwsHome) -> No
     assert other.stdout == "no cached sessions for profile other\n"
     assert len(mine.stdout.splitlines()) == 2
     assert mine.returncode == 0
-    assert "1 unreadable cache file(s) ignored" in mine.stderr and "broken.0123.json" in mine.stderr
+    assert "1 unreadable cache file(s) ignored" in mine.stderr
+    assert "broken.0123456789abcdef01234567.json" in mine.stderr  # named like a session: other files are not ours
+
+
+HOSTILE_PROFILE = "evil\x1b]0;pwned\x07\x1b[2J\r\u202e"  # sets the window title, clears the screen, reverses text
+HOSTILE_SERIAL = "arn:aws:iam::123456789012:mfa/\x9b31m\x7f\x08\n\u2028x"  # C1 CSI, DEL, backspace, line breaks
+CONTROL_CHARACTERS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x202E]]
+
+
+def store_hostile_session(aws: AwsHome) -> None:
+    """A valid session file whose text fields would drive a terminal if printed raw."""
+    from mfa_process.cache import SessionCache, SessionKey
+    from mfa_process.credentials import Credentials
+
+    expires_at = int(time.time()) + 6 * 3600
+    key = SessionKey(HOSTILE_PROFILE, aws.user.access_key_id, HOSTILE_SERIAL, 43200)
+    credentials = Credentials("ASIAHOSTILE000000001", "session-secret", "session-token", expires_at, "1234\x1b[5m")
+    SessionCache(str(aws.cache_dir)).store(key, credentials, issued_at=time.time())
+
+
+def test_status_table_escapes_control_characters_from_the_cache(aws: AwsHome) -> None:
+    store_hostile_session(aws)
+
+    result = aws.run(["status"])
+
+    assert result.returncode == 0
+    for char in CONTROL_CHARACTERS:
+        assert char not in result.stdout.replace("\n", "") and char not in result.stderr.replace("\n", "")
+    header, row = result.stdout.splitlines()
+    assert row.startswith("evil\\x1b]0;pwned\\x07\\x1b[2J\\r\\u202e ")
+    assert "mfa/\\x9b31m\\x7f\\x08\\n\\u2028x " in row and "1234\\x1b[5m " in row
+
+
+def test_status_json_escapes_control_characters_from_the_cache(aws: AwsHome) -> None:
+    store_hostile_session(aws)
+
+    result = aws.run(["status", "--json"])
+
+    assert result.returncode == 0
+    for char in CONTROL_CHARACTERS:
+        assert char not in result.stdout.replace("\n", "") and char not in result.stderr.replace("\n", "")
+    [entry] = json.loads(result.stdout)  # JSON escapes: the values themselves come back intact
+    assert entry["profile"] == HOSTILE_PROFILE and entry["mfa_serial"] == HOSTILE_SERIAL
+    assert entry["account_id"] == "1234\x1b[5m"
+
+
+def test_status_for_a_profile_name_with_control_characters(aws: AwsHome) -> None:
+    result = aws.run(["status", "--profile", "x\x1b]0;t\x07"])
+
+    assert result.returncode == 0
+    assert result.stdout == "no cached sessions for profile x\\x1b]0;t\\x07\n"
 
 
 # --- logout -----------------------------------------------------------------------------------

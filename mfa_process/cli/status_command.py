@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import unicodedata
 from typing import Dict, List, Mapping, TextIO
 
 from ..cache import CachedSession
@@ -31,19 +32,42 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     sessions = [s for s in cache.sessions() if args.profile is None or s.profile == args.profile]
     now = time.time()
     if args.json:
+        # ensure_ascii (the default) escapes everything outside printable ASCII: safe on a terminal as it is
         stdout.write(json.dumps([_as_dict(session, now) for session in sessions], indent=2) + "\n")
     elif not sessions:
-        stdout.write("no cached sessions" + (f" for profile {args.profile}" if args.profile else "") + "\n")
+        stdout.write("no cached sessions" + (f" for profile {shown(args.profile)}" if args.profile else "") + "\n")
     else:
-        stdout.write(_table([_row(session, now) for session in sessions]))
+        stdout.write(_table([[shown(cell) for cell in _row(session, now)] for session in sessions]))
     damaged = cache.damaged_files()
     if damaged:
         print(
             f"mfa-process: {len(damaged)} unreadable cache file(s) ignored (they count as misses): "
-            + ", ".join(damaged),
+            + ", ".join(shown(path) for path in damaged),
             file=sys.stderr,
         )
     return 0
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print on a terminal: the cache is a file anyone with our uid can write, and
+    a profile name like "\\x1b]0;...\\x07" would retitle the window, clear or rewrite the screen.
+    Control characters (C0, DEL, C1), line and paragraph separators, and invisible format
+    characters (bidi overrides) become Python-style escapes; a backslash stays as it is."""
+    return "".join(_escape(char) if _unsafe(char) else char for char in text)
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _as_dict(session: CachedSession, now: float) -> Dict[str, object]:
