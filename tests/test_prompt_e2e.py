@@ -8,6 +8,7 @@ import signal
 import time
 
 import pexpect
+import pytest
 from conftest import AwsHome, spawn
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
@@ -125,6 +126,64 @@ def test_sigterm_during_prompt_restores_the_terminal(aws: AwsHome) -> None:
 
     assert status != 0
     assert _echo_is_on(child.before)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_at_the_prompt_restores_the_terminal_under_a_non_shell_parent(aws: AwsHome, signum: int) -> None:
+    """No shell to reset the terminal afterwards (an SDK, an IDE, terraform): mfa-process must."""
+    child = spawn("mfa-process --profile base", aws)
+    child.expect_exact(PROMPT)
+    assert child.getecho() is False  # the prompt is written once echo is off
+
+    os.kill(child.pid, signum)
+    child.expect(pexpect.EOF)
+    echo = child.getecho()
+    child.close()
+
+    assert echo is True
+    assert (child.signalstatus, child.exitstatus) == (None, 130)
+    assert "mfa-process: interrupted" in child.before
+    assert aws.sts.calls() == 0
+
+
+def test_ctrl_backslash_at_the_prompt_restores_the_terminal(aws: AwsHome) -> None:
+    child = spawn("mfa-process --profile base", aws)
+    child.expect_exact(PROMPT)
+
+    child.sendcontrol("\\")  # SIGQUIT to the foreground process group: its default dumps core, skipping cleanup
+    child.expect(pexpect.EOF)
+    echo = child.getecho()
+    child.close()
+
+    assert echo is True
+    assert (child.signalstatus, child.exitstatus) == (None, 130)
+
+
+def test_ctrl_z_at_the_prompt_shows_echo_while_stopped_and_hides_it_again_on_fg(aws: AwsHome) -> None:
+    """As getpass-like tools do: stopped, the shell gets a terminal that echoes; back in the
+    foreground, the input is hidden again and the prompt shown again."""
+    script = "set -m; mfa-process --profile base; echo stopped=$?; stty -a; fg; echo status=$?"
+    child = spawn("bash", aws, args=["--norc", "--noprofile", "-c", script])
+    child.expect_exact(PROMPT)
+    time.sleep(0.2)
+
+    child.sendcontrol("z")
+    child.expect(r"stopped=(\d+)")
+    assert int(child.match.group(1)) == 128 + signal.SIGTSTP  # really stopped, as a job
+    child.expect_exact("mfa-process --profile base")  # bash's fg names the job it resumes
+    assert _echo_is_on(child.before)  # stty -a, run while mfa-process was stopped
+    child.expect_exact(PROMPT)  # shown again on SIGCONT
+    assert child.getecho() is False
+    code = aws.code()
+    child.sendline(code)
+    child.expect(r"status=(\d+)")
+    transcript, status = child.before, int(child.match.group(1))
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert status == 0
+    assert '"Version": 1' in transcript and code not in transcript  # served, and the code never shown
+    assert aws.sts.calls("GetSessionToken") == 1
 
 
 def _children_named(parent: int, name: str) -> list:

@@ -323,6 +323,51 @@ def test_sigterm_during_the_read_becomes_keyboard_interrupt_and_restores_echo(pt
         signal.signal(signal.SIGTERM, previous_term)
 
 
+def test_a_signal_the_parent_ignores_stays_ignored_during_the_read(pty, alarm):
+    """nohup, or a script's background job: SIGHUP/SIGINT are ignored on purpose and must not end the prompt."""
+    master, slave, console = pty
+    seen = {}
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+
+        def hang_up(signum, frame):
+            os.kill(os.getpid(), signal.SIGHUP)
+            seen["sent"] = True
+            os.write(master, b"246810\r")
+
+        alarm(hang_up)
+        try:
+            line = console.read_secret_line()
+        except KeyboardInterrupt:  # would stop the whole pytest run: a plain failure instead
+            pytest.fail("an ignored SIGHUP ended the prompt")
+
+        assert seen["sent"] and line == "246810"
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_sigcont_hides_the_input_again_and_shows_the_prompt_again(pty, alarm):
+    """Back from a stop (`fg`), the shell's own settings may have turned echo on: off again."""
+    master, slave, console = pty
+    before = termios.tcgetattr(slave)
+    seen = {}
+
+    def shell_then_fg(signum, frame):
+        termios.tcsetattr(slave, termios.TCSANOW, before)  # what a shell does while we are stopped
+        os.kill(os.getpid(), signal.SIGCONT)
+        type_when_echo_is_off(master, slave, b"135790\r", seen)
+
+    alarm(shell_then_fg)
+    line = console.read_secret_line(prompt="Code: ")
+
+    assert line == "135790"
+    assert seen["echo_while_reading"] is False
+    assert termios.tcgetattr(slave) == before
+    assert drain(master) == b"Code: \rCode: \r\n"
+    assert signal.getsignal(signal.SIGCONT) is signal.SIG_DFL
+
+
 # --- the Windows console, with a fake msvcrt -----------------------------------------------------
 
 

@@ -8,12 +8,11 @@ import signal
 import termios
 from contextlib import contextmanager
 from types import FrameType
-from typing import Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ..watchdog import Watchdog, no_watchdog
 
 _MAX_LINE_BYTES = 1024
-_ABORT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class Console:
@@ -40,7 +39,7 @@ class Console:
         pending input, which must not swallow an answer typed as soon as the prompt appears.
         The watchdog ends the wait (by raising) at its deadline or when our caller is gone.
         """
-        with self._echo_off():
+        with self._echo_off(prompt):
             if prompt:
                 self.write(prompt)
             line = self._read_line(watchdog or no_watchdog())
@@ -69,8 +68,14 @@ class Console:
         return b"".join(chunks).split(b"\n", 1)[0].decode("utf-8", "replace")
 
     @contextmanager
-    def _echo_off(self) -> Iterator[None]:
-        """Hide the typed code, and put the terminal back however the read ends."""
+    def _echo_off(self, prompt: str = "") -> Iterator[None]:
+        """Hide the typed code, and put the terminal back however the read ends.
+
+        Every signal that ends the prompt (Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP) raises
+        KeyboardInterrupt here, so the terminal is restored first: SIGQUIT's default action, a core
+        dump, would skip every ``finally`` and leave echo off. Ctrl-Z shows the echo again while we
+        are stopped; on SIGCONT the input is hidden again and the prompt shown again (a shell's
+        own terminal settings may have turned echo on meanwhile)."""
         try:
             saved = termios.tcgetattr(self._fd)
         except termios.error:
@@ -78,23 +83,67 @@ class Console:
             return
         hidden = list(saved)
         hidden[3] &= ~termios.ECHO
-        with _signals_raise_interrupt():
+        reading = [True]
+
+        def stop(signum: int, frame: Optional[FrameType]) -> None:
+            if reading[0]:
+                self._set_attributes(saved)
+            signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+            try:
+                os.kill(os.getpid(), signal.SIGTSTP)  # stopped here, as the default would; SIGCONT resumes
+            finally:
+                signal.signal(signal.SIGTSTP, stop)
+            if reading[0]:
+                self._set_attributes(hidden)
+
+        def resume(signum: int, frame: Optional[FrameType]) -> None:
+            if reading[0]:
+                self._set_attributes(hidden)
+                self.write("\r" + prompt)
+
+        with _signals_raise_interrupt(), _signals_handled({signal.SIGTSTP: stop, signal.SIGCONT: resume}):
             termios.tcsetattr(self._fd, termios.TCSAFLUSH, hidden)
             try:
                 yield
             finally:
+                reading[0] = False
                 termios.tcsetattr(self._fd, termios.TCSAFLUSH, saved)
+
+    def _set_attributes(self, attributes: List[Any]) -> None:
+        """From a signal handler: best effort (a background process gets EIO or is stopped)."""
+        try:
+            termios.tcsetattr(self._fd, termios.TCSANOW, attributes)
+        except termios.error:
+            pass
+
+
+# Each ends the prompt; listed, not left to their defaults, so the terminal is restored first.
+_ABORT_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
 def _signals_raise_interrupt() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into KeyboardInterrupt so the echo is restored before we exit."""
+    """Turn the signals that end the prompt into KeyboardInterrupt, so the echo is restored before
+    we exit. A signal our parent ignores (nohup, a background job of a script) stays ignored."""
 
     def interrupt(signum: int, frame: Optional[FrameType]) -> None:
         raise KeyboardInterrupt
 
-    previous = {signum: signal.signal(signum, interrupt) for signum in _ABORT_SIGNALS}
+    with _signals_handled({signum: interrupt for signum in _ABORT_SIGNALS}):
+        yield
+
+
+@contextmanager
+def _signals_handled(handlers: Dict[int, Callable[[int, Optional[FrameType]], None]]) -> Iterator[None]:
+    """Install ``handlers`` for the duration, except over SIG_IGN or a handler not set from Python."""
+    previous: Dict[int, Any] = {}
     try:
+        for signum, handler in handlers.items():
+            current = signal.getsignal(signum)
+            if current is signal.SIG_IGN or current is None:
+                continue
+            previous[signum] = current
+            signal.signal(signum, handler)
         yield
     finally:
         for signum, handler in previous.items():
