@@ -2,7 +2,8 @@
 
 The hit path touches only the cache file. On a miss, exactly one process per session key
 holds the lock, asks for the code and calls STS; the others wait on the lock and then find
-the fresh session in the cache.
+the fresh session in the cache. What the cache did not trust (a planted file, a folder others
+can write, a link at the lock path) is said once per run, through ``warn``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import time
 
 from .cache import SessionKey
+from .errors import UnsafeCacheError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Callable, Optional, Protocol
+    from typing import Callable, Optional, Protocol, Set
 
     from .cache import CachedSession, SessionCache
     from .credentials import Credentials
@@ -54,13 +56,23 @@ class CachedSessionProvider:
         self.clock = clock
         self.caller_alive = caller_alive
         self._upstream: Optional[Upstream] = None
+        self._warned: Set[str] = set()
 
     def cached(self) -> Optional[CachedSession]:
         """The session the cache would serve now, without asking anyone (for `login`, `env`)."""
-        base_access_key_id = self.known_base_access_key_id or self._open_upstream().base_access_key_id
-        return self._servable(self.cache.load(self._key(base_access_key_id)))
+        try:
+            base_access_key_id = self.known_base_access_key_id or self._open_upstream().base_access_key_id
+            return self._servable(self.cache.load(self._key(base_access_key_id)))
+        finally:
+            self._warn_cache_problems()
 
     def retrieve(self) -> Credentials:
+        try:
+            return self._retrieve()
+        finally:
+            self._warn_cache_problems()
+
+    def _retrieve(self) -> Credentials:
         started = self.clock()
         if self.known_base_access_key_id is not None:  # the files name the key: no botocore yet
             key = self._key(self.known_base_access_key_id)
@@ -88,6 +100,10 @@ class CachedSessionProvider:
                 held.enter_context(
                     session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint, self.caller_alive)
                 )
+            except UnsafeCacheError as error:  # a folder or lock file we must not use: served alike
+                self._warned.add(str(error))
+                self.warn(f"{error} (this session is not cached)")
+                return self._open_upstream().retrieve()
             except OSError as error:  # no usable cache folder: still serve, uncached and unlocked
                 self.warn(f"cannot use the cache folder {self.cache.directory} ({error}); this session is not cached")
                 return self._open_upstream().retrieve()
@@ -99,9 +115,19 @@ class CachedSessionProvider:
             credentials = upstream.retrieve()
             try:
                 self.cache.store(key, credentials, issued_at=self.clock())
+            except UnsafeCacheError as error:  # the folder changed hands while we prompted
+                self._warned.add(str(error))
+                self.warn(f"{error} (this session is not cached)")
             except OSError as error:
                 self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
             return credentials
+
+    def _warn_cache_problems(self) -> None:
+        """One warning per thing the cache did not trust (each names its fix)."""
+        for message in self.cache.pop_warnings():
+            if message not in self._warned:
+                self._warned.add(message)
+                self.warn(message)
 
     def _open_upstream(self) -> Upstream:
         """Once per run: the slow part, where botocore resolves the base keys."""

@@ -102,8 +102,8 @@ def while_waiting_for_the_lock(monkeypatch):
     def lock_after_actions(path, *args):
         for action in actions:
             action()
-        with real(path, *args):
-            yield
+        with real(path, *args) as held:
+            yield held
 
     monkeypatch.setattr(mfa_process.lock, "session_lock", lock_after_actions)
     return actions.append
@@ -363,3 +363,57 @@ def test_upstream_factory_errors_propagate_unchanged_and_nothing_is_stored(cache
     assert raised.value is error
     assert factory.calls == 1
     assert json_files(cache) == []
+
+
+# --- what the cache did not trust --------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX links and owners")
+def test_symlinked_lock_file_still_serves_uncached_with_one_warning_naming_the_lock(cache, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    cache.ensure_directory()
+    os.symlink(victim, cache.lock_path_for(key()))
+    fresh = creds("ASIAFRESH00000000001")
+    upstream = FakeUpstream(FILES_KEY, fresh)
+    warnings = []
+
+    result = provider(cache, FILES_KEY, Factory(upstream), warn=warnings.append).retrieve()
+
+    assert result == fresh
+    assert upstream.calls == 1
+    assert warnings == [
+        f"the lock file {cache.lock_path_for(key())} is a symbolic link; remove it (this session is not cached)"
+    ]
+    assert victim.read_text() == "precious\n"
+    assert json_files(cache) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX links and owners")
+def test_untrusted_session_file_is_a_miss_warned_once_then_replaced(cache):
+    path = cache.store(key(), creds("ASIAPLANTED000000001"), issued_at=NOW - 60)
+    os.chown(path, 12345, 12345)
+    fresh = creds("ASIAFRESH00000000001")
+    upstream = FakeUpstream(FILES_KEY, fresh)
+    warnings = []
+
+    result = provider(cache, FILES_KEY, Factory(upstream), warn=warnings.append).retrieve()
+
+    assert result == fresh
+    assert len(warnings) == 1 and path in warnings[0] and "uid 12345" in warnings[0]
+    assert cache.load(key()).credentials == fresh  # stored in its place, ours now
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX links and owners")
+def test_foreign_cache_folder_serves_uncached_with_one_warning(cache):
+    cache.store(key(), creds("ASIAPLANTED000000001"), issued_at=NOW - 60)
+    os.chown(cache.directory, 12345, 12345)
+    fresh = creds("ASIAFRESH00000000001")
+    upstream = FakeUpstream(FILES_KEY, fresh)
+    warnings = []
+
+    result = provider(cache, FILES_KEY, Factory(upstream), warn=warnings.append).retrieve()
+
+    assert result == fresh
+    [warning] = warnings
+    assert cache.directory in warning and "uid 12345" in warning and warning.endswith("(this session is not cached)")

@@ -143,7 +143,7 @@ def test_status_shows_a_session_past_the_margin_as_not_served(aws: AwsHome) -> N
 
 def test_status_filters_by_profile_and_reports_damaged_files(aws: AwsHome) -> None:
     aws.run(["--profile", "base", "--token-code", aws.code()])
-    (aws.cache_dir / "broken.0123.json").write_text("{not json")
+    (aws.cache_dir / "broken.0123456789abcdef01234567.json").write_text("{not json")
 
     other = aws.run(["status", "--profile", "other"])
     mine = aws.run(["status", "--profile", "base"])
@@ -224,7 +224,7 @@ def test_logout_removes_the_profiles_sessions_and_nothing_else(aws: AwsHome) -> 
 
 def test_logout_all_removes_damaged_files_too(aws: AwsHome) -> None:
     aws.run(["--profile", "base", "--token-code", aws.code()])
-    (aws.cache_dir / "broken.0123.json").write_text("{")
+    (aws.cache_dir / "broken.0123456789abcdef01234567.json").write_text("{")
 
     result = aws.run(["logout", "--all"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from typing import List, Mapping, TextIO
 
 from .common import add_verbose_option, new_parser, session_cache
@@ -23,17 +23,13 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     args = parser.parse_args(argv)
     cache = session_cache(environ)
     if args.all:
-        paths = [session.path for session in cache.sessions()] + cache.damaged_files()
+        removed = cache.remove_all()
     else:
-        paths = [session.path for session in cache.sessions() if session.profile == args.profile]
-    removed = 0
-    for path in sorted(paths):
-        try:
-            os.unlink(path)
-        except FileNotFoundError:  # another logout got there first: fine
-            continue
+        removed = [s.path for s in cache.sessions() if s.profile == args.profile and cache.remove(s)]
+    for path in sorted(removed):
         stdout.write(f"removed {path}\n")
-        removed += 1
     if not removed:
         stdout.write("no cached sessions" + ("" if args.all else f" for profile {args.profile}") + "\n")
+    for warning in cache.pop_warnings():  # what was left alone, and why
+        print(f"mfa-process: warning: {warning}", file=sys.stderr)
     return 0
