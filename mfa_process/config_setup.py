@@ -1,17 +1,78 @@
-"""`configure`: the edits that make a profile use mfa-process, and writing them safely."""
+"""`configure`: the edits that make a profile use mfa-process, and writing them safely.
+
+`configure` takes names and values from a command line and from files other programs wrote,
+so nothing it writes may change the file's structure: names and values are checked first, and
+every plan is read back as botocore reads it before anything is written.
+"""
 
 from __future__ import annotations
 
+import configparser
 import os
+import re
 import shlex
 import shutil
+import stat
 import tempfile
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
-from .config_editor import config_section_name, get_option, has_section, set_option
-from .errors import ConfigError
+from .aws_config import _describe as describe_parse_error
+from .config_editor import (
+    RawConfig,
+    config_section_name,
+    get_option,
+    has_section,
+    profiles_of,
+    read_config,
+    set_option,
+)
+from .errors import ConfigError, ConfigFileError
 
 BACKUP_SUFFIX = ".mfa-process-backup"
+MAX_BACKUPS = 1000
+_MAX_LINKS = 40  # as the kernel's ELOOP limit
+
+# Line ends for configparser, str.splitlines() or a terminal (\n \r \v \f \x1c-\x1e \x85
+# \u2028 \u2029), NUL and every other control character but tab, and lone surrogates (argv
+# bytes that are not UTF-8): none of them belongs in a profile name or a value.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a one-line message: escaped when it holds anything unprintable."""
+    return f"'{text}'" if text.isprintable() else repr(text)
+
+
+def check_profile_name(option: str, name: str) -> None:
+    """Refuse a name that could end, open or blur a section header or the command line."""
+    if not name:
+        reason = "it is empty"
+    elif _UNSAFE.search(name):
+        reason = "it holds a line break or another control character"
+    elif name != name.strip():
+        reason = "it starts or ends with white space"
+    elif "[" in name or "]" in name:
+        reason = "[ and ] delimit section headers"
+    else:
+        return
+    raise ConfigError(f"{option} {shown(name)} cannot be a profile name: {reason}; use letters, digits and -_.@+=")
+
+
+def check_value(what: str, value: str, fix: str) -> None:
+    """Refuse a value that would not stay one `key = value` line that reads back as itself."""
+    if not value or _UNSAFE.search(value) or value != value.strip():
+        raise ConfigError(
+            f"{what} {shown(value)} cannot be written as one line of the AWS config "
+            f"(empty, a line break or control character, or white space at an end); {fix}"
+        )
+
+
+def credential_process_line(command: str, base_profile: str) -> str:
+    """The credential_process value: a name starting with - is glued to its option
+    (--profile=-name), or argparse would read it as an option of its own."""
+    if base_profile.startswith("-"):
+        return f"{command} --profile={shlex.quote(base_profile)}"
+    return f"{command} --profile {shlex.quote(base_profile)}"
 
 
 def plan(
@@ -23,31 +84,110 @@ def plan(
     region: Optional[str],
     force: bool,
 ) -> Tuple[str, List[str]]:
-    """The config file's new text and a line per change (none: already configured)."""
+    """The config file's new text and a line per change (none: already configured).
+
+    Raises ConfigError, and so changes nothing, for names or values that could alter the
+    file's structure, for an edit that would not read back as exactly the intended one, and
+    for a credential_process (another tool's, or mfa-process for another profile) that only
+    --force may replace.
+    """
+    check_profile_name("--profile", base_profile)
+    check_profile_name("--as", plugin_profile)
     if plugin_profile == base_profile:
-        raise ConfigError(f"--as must name a new profile, not the base profile '{base_profile}'")
+        raise ConfigError(f"--as must name a new profile, not the base profile {shown(base_profile)}")
+    before = _parse(text)
+    edits: Dict[str, Dict[str, str]] = {}
     changes: List[str] = []
     base_section = config_section_name(base_profile)
     if mfa_serial is not None and get_option(text, base_section, "mfa_serial") != mfa_serial:
+        check_value("mfa_serial", mfa_serial, "pass the device ARN as IAM shows it")
         text = set_option(text, base_section, "mfa_serial", mfa_serial)
+        edits[base_profile] = {"mfa_serial": mfa_serial}
         changes.append(f"set mfa_serial = {mfa_serial} in [{base_section}]")
 
     plugin_section = config_section_name(plugin_profile)
-    wanted = f"{plugin_command} --profile {shlex.quote(base_profile)}"
+    wanted = credential_process_line(plugin_command, base_profile)
+    check_value("the command", wanted, "install mfa-process in a folder whose path has no line break")
     current = get_option(text, plugin_section, "credential_process")
-    if current is not None and current != wanted and not _is_mfa_process(current) and not force:
-        raise ConfigError(
-            f"[{plugin_section}] already has credential_process = {current}; "
-            "pass --force to replace it, or choose another name with --as"
-        )
+    if current is not None and not _same_call(current, wanted) and not force:
+        _check_may_replace(current, plugin_section, base_profile)
     if current is None or not _same_call(current, wanted):
         is_new_section = not has_section(text, plugin_section)
         text = set_option(text, plugin_section, "credential_process", wanted)
+        edits[plugin_profile] = {"credential_process": wanted}
         changes.append(f"set credential_process = {wanted} in [{plugin_section}]")
         if is_new_section and region:
+            check_value(
+                f"the region of profile {shown(base_profile)}", region, "write it on one line, as region = eu-west-1"
+            )
             text = set_option(text, plugin_section, "region", region)
+            edits[plugin_profile]["region"] = region
             changes.append(f"set region = {region} in [{plugin_section}]")
+    if edits:
+        _verify(before, text, edits)
     return text, changes
+
+
+def _parse(text: str) -> Tuple[RawConfig, Dict[str, str]]:
+    try:
+        return read_config(text)
+    except configparser.Error as error:
+        raise ConfigFileError(
+            f"cannot parse the AWS config file: {describe_parse_error(error)}; fix it, then run configure again"
+        ) from None
+
+
+def _verify(before: Tuple[RawConfig, Dict[str, str]], text: str, edits: Dict[str, Dict[str, str]]) -> None:
+    """``text`` read as botocore reads it is ``before`` with exactly ``edits``: the edited
+    profiles gained or changed those keys and nothing else, no other section changed."""
+    raw_before, defaults = before
+    try:
+        raw_after, defaults_after = read_config(text)
+    except configparser.Error:
+        raw_after, defaults_after = {}, {"": "unreadable"}
+    expected = {name: keys for name, (_, keys) in profiles_of(raw_before).items()}
+    for name, keys in edits.items():
+        expected[name] = {**expected.get(name, defaults), **keys}
+    profiles_after = profiles_of(raw_after)
+    edited = {profiles_after[name][0] for name in edits if name in profiles_after}
+    if (
+        {name: keys for name, (_, keys) in profiles_after.items()} != expected
+        or defaults_after != defaults
+        or any(raw_after.get(header) != keys and header not in edited for header, keys in raw_before.items())
+        or not set(raw_after) - set(raw_before) <= edited
+    ):
+        raise ConfigError(
+            "the edited AWS config would not read back as intended, so nothing was changed; "
+            "edit it by hand and please report this"
+        )
+
+
+def _check_may_replace(current: str, section: str, base_profile: str) -> None:
+    """Without --force, only mfa-process's own line for the same base profile is updated."""
+    if _is_mfa_process(current):
+        theirs = _profile_argument(_split(current))
+        if theirs == base_profile:
+            return
+        if theirs is not None:
+            raise ConfigError(
+                f"[{section}] already runs mfa-process for profile {shown(theirs)}; pass --force to point it "
+                f"at {shown(base_profile)} instead, or choose another name with --as"
+            )
+    raise ConfigError(
+        f"[{section}] already has credential_process = {shown(current)[1:-1]}; "
+        "pass --force to replace it, or choose another name with --as"
+    )
+
+
+def _profile_argument(words: List[str]) -> Optional[str]:
+    """The --profile an mfa-process command line names (the last one, as argparse takes it)."""
+    found = None
+    for index, word in enumerate(words):
+        if word == "--profile" and index + 1 < len(words):
+            found = words[index + 1]
+        elif word.startswith("--profile="):
+            found = word[len("--profile=") :]
+    return found
 
 
 def _is_mfa_process(command: str) -> bool:
@@ -88,29 +228,38 @@ def plugin_command(argv0: str, executable: str) -> str:
     return f"{shlex.quote(executable)} -m mfa_process"
 
 
-def write_with_backup(path: str, text: str) -> Optional[str]:
+def write_with_backup(path: str, text: str, expected: Optional[str] = None) -> Optional[str]:
     """Replace ``path`` atomically with ``text``, first copying the old file aside.
 
-    Returns the backup's path (None when there was no file). The file keeps its mode; a new
-    file, and a new ~/.aws folder, are private to the user.
+    Returns the backup's path (None when there was no file). Backups never replace one
+    another: the first is ``config.mfa-process-backup``, later ones ``.1``, ``.2``... A config
+    that is a link of the user's own (dotfiles) is updated where it points; a link or file of
+    another user is refused, and neither the backup nor the temporary file follows a link
+    planted beside it. With ``expected``, a file that no longer holds it (another program
+    wrote meanwhile) is refused too. The file keeps its mode; a new file, and a new ~/.aws
+    folder, are private to the user.
     """
-    path = os.path.realpath(path)  # a symlinked config (dotfiles) is updated where it lives
+    path = _write_target(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    backup = None
-    mode = 0o600
-    if os.path.exists(path):
-        backup = path + BACKUP_SUFFIX
-        shutil.copy2(path, backup)
-        mode = os.stat(path).st_mode & 0o777
-    fd, temp_path = tempfile.mkstemp(prefix=".config-", dir=folder)
+    old = _read_own_file(path)
+    if expected is not None and (old.decode("utf-8", "replace") if old is not None else "") != expected:
+        raise ConfigFileError(f"{path} changed while configure was running; nothing was changed: run configure again")
+    backup = None if old is None else _write_backup(path, old)
+    mode = 0o600 if old is None else stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode)
+    fd, temp_path = tempfile.mkstemp(prefix=".config-", dir=folder)  # O_CREAT|O_EXCL|O_NOFOLLOW, 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as temp_file:
-            temp_file.write(text)
+        with os.fdopen(fd, "wb") as temp_file:
+            temp_file.write(text.encode("utf-8"))
             temp_file.flush()
             os.fsync(temp_file.fileno())
-        os.chmod(temp_path, mode)
-        os.replace(temp_path, path)
+            _set_mode(temp_file.fileno(), temp_path, mode)
+            if not os.path.samestat(os.fstat(temp_file.fileno()), os.lstat(temp_path)):
+                raise ConfigFileError(
+                    f"{temp_path} was replaced while configure wrote it (another program in {folder}?); "
+                    f"{path} is unchanged"
+                )
+        os.replace(temp_path, path)  # replaces whatever is at path, never writes through it
     except BaseException:
         try:
             os.unlink(temp_path)
@@ -118,3 +267,90 @@ def write_with_backup(path: str, text: str) -> Optional[str]:
             pass
         raise
     return backup
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted at the path must not hang us
+
+
+def _write_target(path: str) -> str:
+    """``path``, or the file that the user's own link at ``path`` points to (dotfiles)."""
+    path = os.path.abspath(path)
+    for _ in range(_MAX_LINKS):
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            break
+        if not stat.S_ISLNK(info.st_mode):
+            break
+        _check_own(path, info, "is a symbolic link")
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    else:
+        raise ConfigFileError(f"{path}: too many levels of symbolic links; point the link at the file itself")
+    return os.path.realpath(path)
+
+
+def _read_own_file(path: str) -> Optional[bytes]:
+    """The file's bytes, None if there is none; refuses a link, a non-file or another's file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if os.path.islink(path):
+            raise ConfigFileError(f"{path} became a symbolic link while configure ran; nothing was changed") from None
+        raise error
+    with os.fdopen(fd, "rb") as config_file:
+        info = os.fstat(config_file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigFileError(f"{path} is not a regular file; configure edits only regular files")
+        _check_own(path, info, "is a file")
+        return config_file.read()
+
+
+def _write_backup(path: str, data: bytes) -> str:
+    """A new backup file (0600), never following or replacing anything already there."""
+    for number in range(MAX_BACKUPS):
+        backup = path + BACKUP_SUFFIX + (f".{number}" if number else "")
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+        except FileExistsError:
+            info = os.lstat(backup)
+            if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+                raise ConfigFileError(
+                    f"{backup} is not a backup of mfa-process's (a link or not a file); remove it if you did not "
+                    "make it, then run configure again"
+                ) from None
+            _check_own(backup, info, "is a file")
+            continue
+        try:
+            with os.fdopen(fd, "wb") as backup_file:
+                backup_file.write(data)
+                backup_file.flush()
+                _set_mode(backup_file.fileno(), backup, 0o600)
+                os.fsync(backup_file.fileno())
+        except BaseException:
+            os.unlink(backup)
+            raise
+        return backup
+    raise ConfigFileError(
+        f"{path} already has {MAX_BACKUPS} backups ({path}{BACKUP_SUFFIX}.*); delete old ones, then run configure again"
+    )
+
+
+def _check_own(path: str, info: os.stat_result, what: str) -> None:
+    """Refuse what another user owns: it was not put there by the person running configure."""
+    euid = getattr(os, "geteuid", None)
+    if euid is not None and info.st_uid != euid():
+        raise ConfigFileError(
+            f"{path} {what} owned by another user (uid {info.st_uid}); configure writes only through links "
+            "and files you own: check it, or run configure as its owner"
+        )
+
+
+def _set_mode(fd: int, path: str, mode: int) -> None:
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # Windows before Python 3.13: the mode is only the read-only bit there
+        os.chmod(path, mode)

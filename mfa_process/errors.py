@@ -34,6 +34,10 @@ class ConfigFileError(ConfigError):
     """An AWS config or credentials file cannot be read or parsed."""
 
 
+class ConfigWriteError(MfaProcessError):
+    """`configure` could not write the AWS config file (no space, no permission); it is unchanged."""
+
+
 class InvalidMfaSerialError(ConfigError):
     """The MFA serial is not a usable device identifier (or is a FIDO key)."""
 

@@ -214,8 +214,10 @@ def test_plan_quotes_the_base_profile_for_botocores_shlex_split(base: str) -> No
 
     line = next(line for line in text.splitlines() if line.startswith("credential_process"))
     value = line.split("=", 1)[1].strip()
-    # botocore runs credential_process as shlex.split(value), without a shell
-    assert shlex.split(value) == ["mfa-process", "--profile", base]
+    # botocore runs credential_process as shlex.split(value), without a shell; a name that starts
+    # with - is glued to its option, or argparse would take it for an option of its own
+    expected = [f"--profile={base}"] if base.startswith("-") else ["--profile", base]
+    assert shlex.split(value) == ["mfa-process", *expected]
 
 
 def test_plan_quotes_an_absolute_program_path_with_spaces(botocore_profiles) -> None:
@@ -390,7 +392,7 @@ def test_write_with_backup_new_file_in_an_existing_folder(tmp_path: Path) -> Non
     assert _others(tmp_path, config) == []
 
 
-@pytest.mark.parametrize("failing", ["replace", "fsync", "chmod"])
+@pytest.mark.parametrize("failing", ["replace", "fsync", "fchmod"])
 def test_write_with_backup_failure_leaves_the_file_untouched(tmp_path: Path, monkeypatch, failing: str) -> None:
     config = tmp_path / "config"
     config.write_text("[default]\nregion = eu-west-1\n")

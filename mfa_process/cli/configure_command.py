@@ -7,12 +7,15 @@ says whether the base profile has the long-term keys it needs.
 
 from __future__ import annotations
 
+import configparser
+import shlex
 import sys
-from typing import Dict, List, Mapping, TextIO, Tuple
+from typing import Dict, List, Mapping, Set, TextIO, Tuple
 
 from ..aws_config import config_file_path, credentials_file_path, read_profile
-from ..config_setup import plan, plugin_command, write_with_backup
-from ..errors import ConfigFileError, InvalidMfaSerialError, ProfileNotFoundError
+from ..config_editor import profiles_of, read_config
+from ..config_setup import check_profile_name, plan, plugin_command, shown, write_with_backup
+from ..errors import ConfigFileError, ConfigWriteError, InvalidMfaSerialError, ProfileNotFoundError
 from ..mfa_device import parse_mfa_serial
 from ..settings import static_access_key_id
 from .common import add_profile_option, add_verbose_option, new_parser
@@ -42,8 +45,11 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     add_verbose_option(parser)
     args = parser.parse_args(argv)
 
+    check_profile_name("--profile", args.profile)
+    check_profile_name("--as", args.plugin_profile)
     path = config_file_path(environ)
-    from_config, from_credentials = read_profile_or_nothing(args.profile, environ)
+    text = _read_text(path)
+    from_config, from_credentials = _read_base_profile(args.profile, text, environ)
     base = {**from_config, **from_credentials}
     if args.mfa_serial is not None:
         parse_mfa_serial(args.mfa_serial)
@@ -51,7 +57,6 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
         raise InvalidMfaSerialError(
             f"profile '{args.profile}' has no mfa_serial; pass --mfa-serial arn:aws:iam::ACCOUNT:mfa/NAME"
         )
-    text = _read_text(path)
     new_text, changes = plan(
         text,
         args.profile,
@@ -62,7 +67,10 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
         args.force,
     )
     if changes:
-        backup = write_with_backup(path, new_text)
+        try:
+            backup = write_with_backup(path, new_text, expected=text)
+        except OSError as error:
+            raise ConfigWriteError(f"cannot write {path}: {error.strerror or error}; it is unchanged") from None
         for change in changes:
             stdout.write(f"{path}: {change}\n")
         if backup:
@@ -70,16 +78,43 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     else:
         stdout.write(f"{path}: already configured, nothing changed\n")
     stdout.write(_keys_report(args.profile, from_config, from_credentials, environ))
-    stdout.write(f"try it: aws sts get-caller-identity --profile {args.plugin_profile}\n")
+    glue = "=" if args.plugin_profile.startswith("-") else " "
+    stdout.write(f"try it: aws sts get-caller-identity --profile{glue}{shlex.quote(args.plugin_profile)}\n")
     return 0
 
 
-def read_profile_or_nothing(profile: str, environ: Mapping[str, str]) -> Tuple[Profile, Profile]:
-    """The base profile's two parts; a profile that does not exist yet is simply empty."""
+MAX_LISTED = 20
+
+
+def _read_base_profile(profile: str, config_text: str, environ: Mapping[str, str]) -> Tuple[Profile, Profile]:
+    """The base profile's two parts. One that exists in neither file is an error naming those
+    that do: configure would otherwise write a profile with no keys behind it."""
     try:
         return read_profile(profile, environ)
-    except ProfileNotFoundError:
-        return {}, {}
+    except ProfileNotFoundError as error:
+        names = _profile_names(config_text, credentials_file_path(environ))
+        listed = ", ".join(shown(name) for name in names[:MAX_LISTED])
+        more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+        there = f"the profiles there are {listed}{more}" if names else "they hold no profile yet"
+        raise ProfileNotFoundError(
+            f"profile {shown(profile)} is not in {config_file_path(environ)} or {credentials_file_path(environ)}; "
+            f"{there}: check --profile, or add the base profile's keys first (aws configure --profile NAME)"
+        ) from error
+
+
+def _profile_names(config_text: str, credentials_path: str) -> List[str]:
+    names: Set[str] = set()
+    try:
+        names.update(profiles_of(read_config(config_text)[0]))
+    except configparser.Error:
+        pass
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(credentials_path, encoding="utf-8")
+        names.update(parser.sections())
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        pass
+    return sorted(names)
 
 
 def _keys_report(profile: str, from_config: Profile, from_credentials: Profile, environ: Mapping[str, str]) -> str:
