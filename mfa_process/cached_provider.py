@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .cache import CachedSession, SessionCache
     from .credentials import Credentials
+    from .lock import HeldLock
 
     class Upstream(Protocol):
         """Gets a new session, signed with the base keys (SessionTokenProvider)."""
@@ -57,6 +58,7 @@ class CachedSessionProvider:
         self.caller_alive = caller_alive
         self._upstream: Optional[Upstream] = None
         self._warned: Set[str] = set()
+        self._held: Optional[HeldLock] = None
 
     def cached(self) -> Optional[CachedSession]:
         """The session the cache would serve now, without asking anyone (for `login`, `env`)."""
@@ -97,9 +99,10 @@ class CachedSessionProvider:
         with ExitStack() as held:
             try:
                 self.cache.ensure_directory()
-                held.enter_context(
+                self._held = held.enter_context(
                     session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint, self.caller_alive)
                 )
+                held.callback(self._release)
             except UnsafeCacheError as error:  # a folder or lock file we must not use: served alike
                 self._warned.add(str(error))
                 self.warn(f"{error} (this session is not cached)")
@@ -121,6 +124,14 @@ class CachedSessionProvider:
             except OSError as error:
                 self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
             return credentials
+
+    def announce(self, phase: str) -> None:
+        """Tell processes waiting on our lock what we wait on now ("waiting on STS at ...")."""
+        if self._held is not None:
+            self._held.announce(phase)
+
+    def _release(self) -> None:
+        self._held = None
 
     def _warn_cache_problems(self) -> None:
         """One warning per thing the cache did not trust (each names its fix)."""

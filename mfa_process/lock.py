@@ -105,7 +105,7 @@ def _acquire(path: str, timeout: float, holder_hint: str, caller_alive: Callable
                 if remaining <= 0:
                     raise LockTimeoutError(
                         f"waited {timeout:g} s for another mfa-process that is {_announced(fd) or holder_hint}; "
-                        "answer or cancel its prompt, then run the command again"
+                        "answer or cancel its prompt (or let it finish), then run the command again"
                     ) from None
                 time.sleep(min(RETRY_SECONDS, remaining, POLL_SECONDS))
                 continue
@@ -215,7 +215,7 @@ def _windows_lock(
             if time.monotonic() >= deadline:
                 raise LockTimeoutError(
                     f"waited {timeout:g} s for another mfa-process that is {holder_hint}; "
-                    "answer or cancel its prompt, then run the command again"
+                    "answer or cancel its prompt (or let it finish), then run the command again"
                 ) from None
     try:
         yield

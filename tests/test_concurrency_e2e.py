@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pexpect
 from conftest import AwsHome, spawn
@@ -92,12 +92,42 @@ def test_waiting_is_bounded_and_says_why(aws: AwsHome) -> None:
     assert waiter.stdout == ""
     assert "waited 1.5 s for another mfa-process" in waiter.stderr
     assert "answer or cancel its prompt" in waiter.stderr
+    assert "that is asking for the MFA code of profile 'base'" in waiter.stderr
     assert 1.4 < waited < 10
     assert holder.exitstatus == 0
     # and once the holder answered, the waiter's next run is a hit
     again = aws.run(["--profile", "base"])
     assert again.returncode == 0, again.stderr
     assert aws.sts.calls("GetSessionToken") == 1
+
+
+def test_a_waiter_that_gives_up_says_the_holder_is_waiting_on_sts(aws: AwsHome) -> None:
+    """The holder has its code and waits on a silent STS: a waiter must not blame a prompt."""
+    from processes import default_signals
+
+    aws.sts.hang = True
+    holder = subprocess.Popen(
+        ["mfa-process", "--profile", "base", "--token-code", aws.code(), "--sts-timeout", "20"],
+        env=aws.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=default_signals,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while aws.sts.calls("GetSessionToken") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        waiter = aws.run(["--profile", "base", "--lock-timeout", "1"])
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert waiter.returncode == 1
+    assert waiter.stdout == ""
+    assert f"another mfa-process that is waiting on STS at {aws.sts.url}" in waiter.stderr
+    assert "for up to 20 s" in waiter.stderr
 
 
 def test_a_waiter_serves_what_the_holder_fetched(aws: AwsHome) -> None:

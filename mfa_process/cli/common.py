@@ -153,6 +153,7 @@ def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSe
         def ask(mfa_serial: str, notice: Optional[str]) -> str:
             """Pick the code source only when a code is needed: a waiter that finds the
             session cached after the lock must not fail for want of a terminal."""
+            provider.announce(f"asking for the MFA code of profile '{settings.profile}'")
             if not chosen:
                 chosen.append(
                     code_source(
@@ -174,9 +175,12 @@ def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSe
             ask,
             settings.token_code,
             sts_timeout=settings.sts_timeout,
+            on_calling_sts=lambda endpoint: provider.announce(
+                f"waiting on STS at {endpoint} (for up to {settings.sts_timeout:g} s)"
+            ),
         )
 
-    return CachedSessionProvider(
+    provider = CachedSessionProvider(
         session_cache(environ),
         settings.profile,
         settings.device.serial,
@@ -188,6 +192,7 @@ def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSe
         warn=lambda message: print(f"mfa-process: warning: {message}", file=sys.stderr),
         caller_alive=caller.alive,
     )
+    return provider
 
 
 def local_time(epoch: float) -> str:
