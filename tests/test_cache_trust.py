@@ -379,6 +379,23 @@ def test_foreign_cache_folder_serves_uncached_with_one_warning(aws: AwsHome):
     assert str(aws.cache_dir) in line and "uid 12345" in line and "not cached" in line
 
 
+def test_status_says_why_a_planted_file_and_an_open_folder_are_not_served(aws: AwsHome):
+    path = session_file(aws)
+    os.chmod(path, 0o666)
+
+    planted = aws.run(["status"])
+    os.chmod(path, 0o600)
+    os.chmod(aws.cache_dir, 0o777)
+    open_folder = aws.run(["status"])
+
+    assert planted.returncode == 0 and open_folder.returncode == 0
+    assert f"mfa-process: warning: the cache file {path}" in planted.stderr
+    assert f"rm {path}" in planted.stderr
+    assert "no cached sessions" in planted.stdout
+    assert f"mfa-process: warning: the cache folder {aws.cache_dir}" in open_folder.stderr
+    assert f"chmod 700 {aws.cache_dir}" in open_folder.stderr
+
+
 def test_symlinked_lock_file_is_never_followed_and_the_run_still_serves(aws: AwsHome):
     path = session_file(aws)
     lock = path.with_suffix(".lock")

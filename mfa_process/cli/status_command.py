@@ -39,6 +39,8 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     else:
         stdout.write(_table([[shown(cell) for cell in _row(session, now)] for session in sessions]))
     damaged = cache.damaged_files()
+    for warning in cache.pop_warnings():  # what the cache did not trust, each with its fix
+        print(f"mfa-process: warning: {shown(warning)}", file=sys.stderr)
     if damaged:
         print(
             f"mfa-process: {len(damaged)} unreadable cache file(s) ignored (they count as misses): "
