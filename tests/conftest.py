@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
-
 import totp
 from secret_guard import SecretGuard
 from sts_double import DEFAULT_USER, StsDouble, User
@@ -59,10 +59,14 @@ def sts(secret_guard: SecretGuard) -> Iterator[StsDouble]:
 class AwsHome:
     """A throwaway HOME with AWS config files, a private cache and the STS double's endpoint."""
 
-    def __init__(self, root: Path, sts: StsDouble, user: User = DEFAULT_USER) -> None:
+    def __init__(
+        self, root: Path, sts: StsDouble, user: User = DEFAULT_USER, guard: Optional[SecretGuard] = None
+    ) -> None:
         self.root = root
         self.sts = sts
         self.user = user
+        self.guard = guard or SecretGuard()  # checks the stderr of every run, the transcript of every spawn
+        self.guard.watch_user(user)
         self.config_file = root / ".aws" / "config"
         self.credentials_file = root / ".aws" / "credentials"
         self.cache_dir = root / ".cache" / "mfa-process"
@@ -103,7 +107,7 @@ class AwsHome:
         Default signal dispositions whatever pytest's parent ignores; killed at the timeout."""
         from processes import default_signals
 
-        return subprocess.run(
+        result = subprocess.run(
             ["mfa-process", *args],
             env=self.env,
             cwd=self.root,
@@ -115,14 +119,16 @@ class AwsHome:
             preexec_fn=default_signals,
             **kwargs,
         )
+        self.guard.check(f"the stderr of mfa-process {' '.join(args[:1])}", result.stderr)
+        return result
 
     def cache_files(self) -> List[Path]:
         return sorted(self.cache_dir.glob("*.json")) if self.cache_dir.exists() else []
 
 
 @pytest.fixture
-def aws(tmp_path: Path, sts: StsDouble) -> AwsHome:
-    return AwsHome(tmp_path, sts)
+def aws(tmp_path: Path, sts: StsDouble, secret_guard: SecretGuard) -> AwsHome:
+    return AwsHome(tmp_path, sts, guard=secret_guard)
 
 
 def contract(stdout: str) -> Dict[str, object]:
@@ -138,7 +144,7 @@ def spawn(command: str, aws: AwsHome, timeout: float = 60, args: Optional[List[s
     import pexpect
     from processes import default_signals
 
-    return pexpect.spawn(
+    child = pexpect.spawn(
         command,
         args or [],
         env=aws.env,
@@ -147,3 +153,6 @@ def spawn(command: str, aws: AwsHome, timeout: float = 60, args: Optional[List[s
         encoding="utf-8",
         preexec_fn=default_signals,
     )
+    child.logfile_read = io.StringIO()
+    aws.guard.check(f"the terminal of {command}", child.logfile_read, contract_channel=True)
+    return child

@@ -13,7 +13,7 @@ issued) and fails the test when one shows up in:
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Protocol, Tuple, Union
 
 from sts_double import DEFAULT_USER, StsDouble, User
 
@@ -30,9 +30,15 @@ def long_term_secrets(users: Iterable[User]) -> Dict[str, str]:
     return found
 
 
+class Transcript(Protocol):
+    """Output still being written (a pexpect child's log): read when the test ends."""
+
+    def getvalue(self) -> str: ...
+
+
 class SecretGuard:
     def __init__(self) -> None:
-        self._texts: List[Tuple[str, str, bool]] = []  # (where, text, may hold session keys)
+        self._texts: List[Tuple[str, Union[str, Transcript], bool]] = []  # (where, text, may hold session keys)
         self._doubles: List[StsDouble] = []
         self._users: List[User] = [DEFAULT_USER]
 
@@ -43,7 +49,7 @@ class SecretGuard:
     def watch_user(self, user: User) -> None:
         self._users.append(user)
 
-    def check(self, where: str, text: Optional[str], contract_channel: bool = False) -> None:
+    def check(self, where: str, text: Union[None, str, Transcript], contract_channel: bool = False) -> None:
         """Record ``text`` to be checked at the end of the test. ``contract_channel``: the text
         may carry the contract JSON (a terminal), so only long-term secrets count there."""
         if text:
@@ -66,7 +72,8 @@ class SecretGuard:
         everywhere, long_term = self.secrets(), self.secrets(contract_channel=True)
         found = []
         texts = [*self._texts, *((where, text, False) for where, text in extra)]
-        for where, text, contract_channel in texts:
+        for where, recorded, contract_channel in texts:
+            text = recorded if isinstance(recorded, str) else recorded.getvalue()
             for secret, name in (long_term if contract_channel else everywhere).items():
                 if secret in text:
                     found.append(f"{name} appears in {where}")
