@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import totp
@@ -70,6 +70,7 @@ class AwsHome:
         self.config_file = root / ".aws" / "config"
         self.credentials_file = root / ".aws" / "credentials"
         self.cache_dir = root / ".cache" / "mfa-process"
+        self.children: List[Any] = []  # every spawn(...) here; the aws fixture closes those left open
         self.config_file.parent.mkdir(parents=True)
         self.env: Dict[str, str] = {
             "HOME": str(root),
@@ -104,10 +105,11 @@ class AwsHome:
 
     def run(self, args: List[str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
         """`mfa-process ARGS` with no terminal (a new session), as an IDE or CI would start it.
-        Default signal dispositions whatever pytest's parent ignores; killed at the timeout."""
-        from processes import default_signals
+        Default signal dispositions whatever pytest's parent ignores; killed at the timeout with
+        everything it started (tests/processes.py)."""
+        from processes import run
 
-        result = subprocess.run(
+        result = run(
             ["mfa-process", *args],
             env=self.env,
             cwd=self.root,
@@ -116,7 +118,6 @@ class AwsHome:
             timeout=timeout,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=default_signals,
             **kwargs,
         )
         self.guard.check(f"the stderr of mfa-process {' '.join(args[:1])}", result.stderr)
@@ -127,8 +128,19 @@ class AwsHome:
 
 
 @pytest.fixture
-def aws(tmp_path: Path, sts: StsDouble, secret_guard: SecretGuard) -> AwsHome:
-    return AwsHome(tmp_path, sts, guard=secret_guard)
+def aws(tmp_path: Path, sts: StsDouble, secret_guard: SecretGuard) -> Iterator[AwsHome]:
+    """An AwsHome; afterwards every process spawned on it and still open is closed (killed), so a
+    failed test leaves nothing running for the rest of the session (its traceback keeps it referenced)."""
+    home = AwsHome(tmp_path, sts, guard=secret_guard)
+    yield home
+    errors = []
+    for child in home.children:
+        try:
+            if not child.closed:
+                child.close(force=True)
+        except Exception as error:  # one that cannot be killed must not keep the others alive
+            errors.append(f"{child.command} (pid {child.pid}): {error}")
+    assert not errors, "spawned processes that could not be closed: " + "; ".join(errors)
 
 
 def contract(stdout: str) -> Dict[str, object]:
@@ -153,6 +165,98 @@ def spawn(command: str, aws: AwsHome, timeout: float = 60, args: Optional[List[s
         encoding="utf-8",
         preexec_fn=default_signals,
     )
+    aws.children.append(child)  # closed by the aws fixture if the test does not get that far
     child.logfile_read = io.StringIO()
     aws.guard.check(f"the terminal of {command}", child.logfile_read, contract_channel=True)
     return child
+
+
+# --- no test writes outside its temporary folders ---------------------------------------------
+
+try:  # hypothesis (a test extra): no example database in the repository (its caches: pytest_configure)
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("mfa-process-tests", database=None)
+    _hypothesis_settings.load_profile("mfa-process-tests")
+except ImportError:  # pragma: no cover - the property tests skip themselves then
+    pass
+
+
+_HYPOTHESIS_HOME = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps caches (unicode data, the constants of collected modules) in ./.hypothesis,
+    the repository, from collection on: a temporary folder instead, removed at the end."""
+    try:
+        from hypothesis import configuration
+    except ImportError:  # pragma: no cover
+        return
+    import tempfile
+
+    config.stash[_HYPOTHESIS_HOME] = tempfile.mkdtemp(prefix="mfa-process-tests-hypothesis-")
+    configuration.set_hypothesis_home_dir(config.stash[_HYPOTHESIS_HOME])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    folder = config.stash.get(_HYPOTHESIS_HOME, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# What tests, their clients (AWS CLI, SDKs, terraform, npm) and mfa-process would write in a home.
+HOME_WATCHED = (".aws", ".cache", ".config", ".local/share", ".npm", ".terraform.d", ".mfa-process")
+HOME_WATCHED_TREES = (".aws", ".cache/mfa-process", ".terraform.d")  # small: every file in them
+# Written by interactive programs whenever someone's shell or REPL exits, never by these tests.
+HOME_IGNORED = (".bash_history", ".python_history", ".node_repl_history", ".lesshst", ".viminfo", ".wget-hsts")
+
+
+def home_state(home: Path) -> Dict[str, int]:
+    """Path (relative to ``home``) -> mtime in ns (-1 for a folder whose mtime is not watched):
+    the top level's names and files, the watched folders' entries, the watched trees' files."""
+    state: Dict[str, int] = {}
+
+    def add(path: Path, with_mtime: bool = True) -> None:
+        try:
+            info = path.lstat()
+        except OSError:
+            return
+        state[str(path.relative_to(home))] = info.st_mtime_ns if with_mtime else -1
+
+    try:
+        top = sorted(home.iterdir())
+    except OSError:
+        return state
+    for entry in top:
+        if entry.name not in HOME_IGNORED:  # other folders: created or removed is a change, not inside
+            add(entry, with_mtime=not entry.is_dir() or entry.name in HOME_WATCHED)
+    for name in HOME_WATCHED:
+        folder = home / name
+        add(folder)
+        if folder.is_dir() and not folder.is_symlink():
+            for entry in folder.iterdir():
+                add(entry)
+    for name in HOME_WATCHED_TREES:
+        for root, folders, files in os.walk(home / name):
+            for entry in folders + files:
+                add(Path(root, entry))
+    return state
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_home_untouched() -> Iterator[None]:
+    """Fails the session (an error at the last teardown) if anything changed in the real HOME:
+    every test must write under its tmp_path, and give every process it starts a HOME there."""
+    home = Path(os.environ.get("HOME") or os.path.expanduser("~"))
+    before = home_state(home)
+    yield
+    after = home_state(home)
+    changed = sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+    assert not changed, (
+        f"the tests changed the real HOME {home}: "
+        + ", ".join(f"~/{name} ({'new' if name not in before else 'gone' if name not in after else 'modified'})"
+                    for name in changed[:20])
+        + "; a test must write only under tmp_path and start processes with HOME there (AwsHome.env)"
+    )
