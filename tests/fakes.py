@@ -23,9 +23,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import pytest
+from processes import run, started
 
 VENV_BIN = str(Path(sys.executable).parent)  # mfa-process and the interpreter the fakes run on
 REAL_TOOLS = ("sh", "sleep", "stty", "cat", "echo", "true", "env")
@@ -177,9 +178,12 @@ def fake_bin(tmp_path: Path) -> FakeBin:
     return FakeBin(tmp_path)
 
 
-def _run(fake_bin: FakeBin, argv: List[str], timeout: Optional[float] = 10) -> subprocess.CompletedProcess:
-    env = {"PATH": fake_bin.isolated_path()}
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+def _env(fake_bin: FakeBin) -> Dict[str, str]:
+    return {"PATH": fake_bin.isolated_path(), "HOME": str(fake_bin.root)}
+
+
+def _run(fake_bin: FakeBin, argv: List[str], timeout: float = 10) -> subprocess.CompletedProcess:
+    return run(argv, env=_env(fake_bin), capture_output=True, text=True, timeout=timeout)
 
 
 def test_a_fake_records_its_argv_prints_and_exits_with_the_status(fake_bin: FakeBin) -> None:
@@ -202,17 +206,13 @@ def test_steps_follow_the_call_count_and_the_last_repeats(fake_bin: FakeBin) -> 
 
 def test_a_hanging_fake_and_its_child_run_until_killed(fake_bin: FakeBin) -> None:
     fake = fake_bin.add("ykman", hang=True, child=True)
-    process = subprocess.Popen(["ykman"], env={"PATH": fake_bin.isolated_path()}, start_new_session=True)
-    try:
+    with started(["ykman"], env=_env(fake_bin)) as process:
         with pytest.raises(subprocess.TimeoutExpired):
             process.wait(timeout=0.5)
         assert len(fake.wait_for_calls(1)) == 1
         pids = fake.pids()
         assert len(pids) == 2 and not any(pid_gone(pid) for pid in pids)
-    finally:
-        os.killpg(process.pid, 9)
-        process.wait(5)
-    assert wait_gone(pids, 3) == []
+    assert wait_gone(pids, 3) == []  # killing its group ended the fake and its child
 
 
 def test_the_isolated_path_holds_the_fakes_and_the_needed_tools_only(fake_bin: FakeBin) -> None:

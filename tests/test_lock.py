@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from processes import isolated_env, kill_group, popen, run, started
 
 from mfa_process.errors import LockTimeoutError, UnsafeCacheError
 from mfa_process.lock import session_lock
@@ -38,19 +39,11 @@ def umask_022():
 def holder(tmp_path):
     """A second process that holds the lock at ``path`` until it is killed."""
     path = str(tmp_path / "base.0123456789abcdef01234567.lock")
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
-    try:
+    argv = [sys.executable, "-c", HOLDER, path]
+    with started(argv, capture_output=True, text=True, cwd=tmp_path, env=isolated_env(tmp_path)) as process:
         line = process.stdout.readline()
         assert line == "locked\n", process.stderr.read()
         yield path, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(5)
-        process.stdout.close()
-        process.stderr.close()
 
 
 def mode(path: str) -> int:
@@ -110,10 +103,19 @@ def test_lock_is_released_when_the_body_raises(tmp_path):
         with session_lock(path, timeout=1, holder_hint=HINT):
             raise RuntimeError("prompt failed")
 
-    check = subprocess.run(
-        [sys.executable, "-c", "import sys\nfrom mfa_process.lock import session_lock\n"
-         "with session_lock(sys.argv[1], 0.3, 'x'):\n    print('ok')", path],
-        capture_output=True, text=True, timeout=20, cwd=tmp_path,
+    check = run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom mfa_process.lock import session_lock\n"
+            "with session_lock(sys.argv[1], 0.3, 'x'):\n    print('ok')",
+            path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=tmp_path,
+        env=isolated_env(tmp_path),
     )
     assert check.stdout == "ok\n", check.stderr
 
@@ -247,24 +249,27 @@ with session_lock(sys.argv[1], 5, sys.argv[2]) as held:
 @pytest.fixture
 def start_holder(tmp_path):
     """Start a process that holds the lock, with a hint and optionally an announced phase."""
-    started = []
+    holders = []
 
     def start(*args: str) -> str:
         path = str(tmp_path / "base.0123456789abcdef01234567.lock")
-        process = subprocess.Popen(
+        process = popen(
             [sys.executable, "-c", ANNOUNCING_HOLDER, path, *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=isolated_env(tmp_path),
         )
-        started.append(process)
+        holders.append(process)
         assert process.stdout.readline() == "locked\n", process.stderr.read()
         return path
 
-    yield start
-    for process in started:
-        process.kill()
-        process.wait(5)
-        process.stdout.close()
-        process.stderr.close()
+    try:
+        yield start
+    finally:
+        for process in holders:
+            kill_group(process)
 
 
 def timeout_message(path: str, hint: str = "the waiter's own guess") -> str:
@@ -279,9 +284,7 @@ def test_waiter_that_times_out_says_what_the_holder_announced(start_holder):
 
     message = timeout_message(path)
 
-    assert message.startswith(
-        "waited 0.3 s for another mfa-process that is waiting on STS at http://127.0.0.1:4566/;"
-    )
+    assert message.startswith("waited 0.3 s for another mfa-process that is waiting on STS at http://127.0.0.1:4566/;")
     assert "own guess" not in message
 
 

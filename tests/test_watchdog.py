@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fakes import wait_gone
+from processes import isolated_env, started
 
 from mfa_process.errors import CallerGoneError, LockTimeoutError, PromptAbortedError, PromptTimeoutError
 from mfa_process.lock import session_lock
@@ -186,10 +187,9 @@ print(os.getppid(), watch.alive(), flush=True)
 
 def test_caller_watch_notices_that_its_parent_exited(tmp_path: Path) -> None:
     go = tmp_path / "parent-gone"
-    parent = subprocess.Popen(
-        [sys.executable, "-c", INTERMEDIATE, WATCHER, str(go)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
+    argv = [sys.executable, "-c", INTERMEDIATE, WATCHER, str(go)]
+    pipes = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=isolated_env(tmp_path))
+    with started(argv, **pipes) as parent:  # killed with the watcher whatever fails
         before = parent.stdout.readline().split()
         assert before == [str(parent.pid), "True"]
 
@@ -197,10 +197,6 @@ def test_caller_watch_notices_that_its_parent_exited(tmp_path: Path) -> None:
         parent.wait(10)
         go.touch()
         after = parent.stdout.readline().split()
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-        parent.wait(10)
 
     assert after[0] != str(parent.pid)
     assert after[1] == "False"
@@ -226,14 +222,10 @@ with session_lock(sys.argv[1], 5, "holder"):
 @pytest.fixture
 def held_lock(tmp_path: Path):
     path = str(tmp_path / "base.0123456789abcdef01234567.lock")
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, path], stdout=subprocess.PIPE, text=True)
-    try:
+    argv = [sys.executable, "-c", HOLDER, path]
+    with started(argv, stdout=subprocess.PIPE, text=True, env=isolated_env(tmp_path)) as process:
         assert process.stdout.readline() == "locked\n"
         yield path
-    finally:
-        process.kill()
-        process.wait(5)
-        process.stdout.close()
 
 
 def test_lock_wait_ends_soon_after_the_caller_is_gone(held_lock: str) -> None:
