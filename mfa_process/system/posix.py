@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List
 
 
+# What Python itself sets to SIG_IGN at start-up (subprocess restores exactly these in its children).
+_PYTHON_IGNORED_SIGNALS = ("SIGPIPE", "SIGXFSZ")
+
+
 class CallerWatch:
     """Created first thing, so it remembers the parent that started us."""
 
@@ -41,9 +45,20 @@ def kill_process_tree(process: subprocess.Popen[Any]) -> None:
 
 def run_command(argv: List[str], environ: Dict[str, str]) -> int:
     """`exec`: replace this process with the command (as aws-vault does), so signals reach it
-    directly and its exit status is the status. Never returns on success."""
+    directly and its exit status is the status. Never returns on success.
+
+    Python ignores SIGPIPE and SIGXFSZ for itself, and an ignored signal stays ignored across
+    exec: they are put back to the default first, as subprocess does (restore_signals), or the
+    command's `yes | head` would end in "Broken pipe" errors instead of quietly."""
+    import signal
+
     sys.stdout.flush()
     sys.stderr.flush()
+    restored = {
+        signum: signal.signal(signum, signal.SIG_DFL)
+        for signum in (getattr(signal, name, None) for name in _PYTHON_IGNORED_SIGNALS)
+        if signum is not None
+    }
     try:
         os.execvpe(argv[0], argv, environ)
     except FileNotFoundError:
@@ -52,4 +67,7 @@ def run_command(argv: List[str], environ: Dict[str, str]) -> int:
         raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
     except ValueError:  # an empty name, or a NUL in an argument: nothing the OS could run
         raise CommandNotRunnableError(f"cannot run {argv[0]!r}: empty, or holds a NUL character") from None
+    finally:  # reached only when nothing was run: this process goes on with Python's own dispositions
+        for signum, previous in restored.items():
+            signal.signal(signum, previous)
     raise AssertionError("os.execvpe returned")  # pragma: no cover - exec does not return
