@@ -119,6 +119,13 @@ class Console:
 
 # Each ends the prompt; listed, not left to their defaults, so the terminal is restored first.
 _ABORT_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
+# The other signals whose default action ends the process (a supervisor's SIGUSR1, an alarm the
+# caller left armed): taken over only while at their default, a handler of the caller's stays.
+_ENDING_BY_DEFAULT = tuple(
+    getattr(signal, name)
+    for name in ("SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGPWR")
+    if hasattr(signal, name)
+)
 
 
 @contextmanager
@@ -129,18 +136,25 @@ def _signals_raise_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: Optional[FrameType]) -> None:
         raise KeyboardInterrupt
 
+    ending: Dict[int, Callable[[int, Optional[FrameType]], None]] = dict.fromkeys(_ENDING_BY_DEFAULT, interrupt)
     with _signals_handled({signum: interrupt for signum in _ABORT_SIGNALS}):
-        yield
+        with _signals_handled(ending, only_over_default=True):  # one `with` per line: Python 3.9
+            yield
 
 
 @contextmanager
-def _signals_handled(handlers: Dict[int, Callable[[int, Optional[FrameType]], None]]) -> Iterator[None]:
-    """Install ``handlers`` for the duration, except over SIG_IGN or a handler not set from Python."""
+def _signals_handled(
+    handlers: Dict[int, Callable[[int, Optional[FrameType]], None]], only_over_default: bool = False
+) -> Iterator[None]:
+    """Install ``handlers`` for the duration, except over SIG_IGN or a handler not set from Python
+    (``only_over_default``: over nothing but SIG_DFL)."""
     previous: Dict[int, Any] = {}
     try:
         for signum, handler in handlers.items():
             current = signal.getsignal(signum)
             if current is signal.SIG_IGN or current is None:
+                continue
+            if only_over_default and current is not signal.SIG_DFL:
                 continue
             previous[signum] = current
             signal.signal(signum, handler)
