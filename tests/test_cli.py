@@ -8,8 +8,10 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+from processes import isolated_env, run
 
 from mfa_process import errors
 from mfa_process.cache import SessionCache, SessionKey
@@ -172,8 +174,10 @@ def test_usage_errors_are_one_line_and_exit_2(argv, capsys):
 
 
 def loaded_modules_after(code: str, cwd, env=None) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter (cwd elsewhere: -c puts it first on sys.path)."""
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=cwd, env=env)
+    """Run ``code`` in a fresh interpreter (cwd elsewhere: -c puts it first on sys.path), with
+    HOME there too unless ``env`` is given."""
+    env = isolated_env(Path(cwd)) if env is None else env
+    return run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=cwd, env=env)
 
 
 REPORT_HEAVY = f"""

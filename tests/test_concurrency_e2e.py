@@ -103,26 +103,21 @@ def test_waiting_is_bounded_and_says_why(aws: AwsHome) -> None:
 
 def test_a_waiter_that_gives_up_says_the_holder_is_waiting_on_sts(aws: AwsHome) -> None:
     """The holder has its code and waits on a silent STS: a waiter must not blame a prompt."""
-    from processes import default_signals
+    from processes import started
 
     aws.sts.hang = True
-    holder = subprocess.Popen(
+    with started(  # killed with what it started when the block ends, whatever fails
         ["mfa-process", "--profile", "base", "--token-code", aws.code(), "--sts-timeout", "20"],
         env=aws.env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=default_signals,
-    )
-    try:
+    ):
         deadline = time.monotonic() + 20
         while aws.sts.calls("GetSessionToken") == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         waiter = aws.run(["--profile", "base", "--lock-timeout", "1"])
-    finally:
-        holder.kill()
-        holder.wait()
 
     assert waiter.returncode == 1
     assert waiter.stdout == ""

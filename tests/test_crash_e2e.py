@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import List
 
+import processes
 from conftest import AwsHome
 from sts_double import StsDouble
 
@@ -55,7 +56,8 @@ def assert_every_read_whole(results: List[subprocess.CompletedProcess]) -> None:
 def test_cache_writers_killed_at_random_never_tear_a_file(aws: AwsHome) -> None:
     serial = aws.user.mfa_serial
     writer = [sys.executable, "-c", WRITER, str(aws.cache_dir), aws.user.access_key_id, serial]
-    subprocess.run([*writer[:2], WRITER.replace("while True", "for _ in range(1)"), *writer[3:]], env=aws.env, check=True)
+    one_write = WRITER.replace("while True", "for _ in range(1)")
+    processes.run([*writer[:2], one_write, *writer[3:]], env=aws.env, check=True, timeout=60)
     results: List[subprocess.CompletedProcess] = []
     stop, threads = start_readers(aws, 2, results)
     rng = random.Random(2026)
@@ -63,10 +65,10 @@ def test_cache_writers_killed_at_random_never_tear_a_file(aws: AwsHome) -> None:
     deadline = time.monotonic() + 8
     try:
         while time.monotonic() < deadline:
-            process = subprocess.Popen(writer, env=aws.env)
-            time.sleep(rng.uniform(0.05, 0.4))
-            process.send_signal(signal.SIGKILL)
-            process.wait()
+            with processes.started(writer, env=aws.env) as process:  # killed even if this loop fails
+                time.sleep(rng.uniform(0.05, 0.4))
+                process.send_signal(signal.SIGKILL)
+                process.wait()
             kills += 1
     finally:
         stop.set()
@@ -95,16 +97,12 @@ def test_plugins_killed_mid_refresh_leave_a_working_cache(tmp_path: Path) -> Non
         rng = random.Random(7)
         try:
             for offset in range(-14, 15):
-                process = subprocess.Popen(
-                    ["mfa-process", "--profile", "base", "--refresh", "--token-code", aws.code(offset)],
-                    env=aws.env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-                time.sleep(rng.uniform(0.2, 1.2) * one_refresh)
-                process.send_signal(signal.SIGKILL)
-                process.wait()
+                argv = ["mfa-process", "--profile", "base", "--refresh", "--token-code", aws.code(offset)]
+                quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                with processes.started(argv, env=aws.env, start_new_session=True, **quiet) as process:
+                    time.sleep(rng.uniform(0.2, 1.2) * one_refresh)
+                    process.send_signal(signal.SIGKILL)
+                    process.wait()
         finally:
             stop.set()
             for thread in threads:

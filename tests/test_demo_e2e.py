@@ -13,6 +13,7 @@ from typing import Dict
 
 import pexpect
 import pytest
+from processes import default_signals, run
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
@@ -41,7 +42,21 @@ def test_demo_prompts_once_serves_the_second_call_from_cache_and_leaves_home_alo
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MFA_PROCESS_", "XDG_"))}
     env.update(HOME=str(home), TMPDIR=str(tmpdir), TERM="dumb", LANG="C.UTF-8")
 
-    child = pexpect.spawn(sys.executable, [str(DEMO)], env=env, cwd=str(tmp_path), timeout=90, encoding="utf-8")
+    terminal = dict(env=env, cwd=str(tmp_path), timeout=90, encoding="utf-8", preexec_fn=default_signals)
+    child = pexpect.spawn(sys.executable, [str(DEMO)], **terminal)
+    try:
+        demo_in_a_terminal(child)
+    finally:
+        child.close(force=True)  # the demo's STS double and AWS CLI go with it (SIGHUP): nothing left running
+
+    assert child.exitstatus == 0, child.before
+    assert snapshot(home) == before
+    assert not (home / ".cache" / "mfa-process").exists()
+    assert list(tmpdir.iterdir()) == []  # the demo's temporary folder is gone
+
+
+def demo_in_a_terminal(child: pexpect.spawn) -> None:
+    """Type the code the demo shows at the prompt; check each step's output, to the end."""
     # the latest code the virtual device showed before the prompt (it may turn meanwhile)
     code = None
     child.expect_exact("(AccessDenied) when calling the GetUser operation")  # step 0: the key alone
@@ -62,17 +77,11 @@ def test_demo_prompts_once_serves_the_second_call_from_cache_and_leaves_home_alo
     child.expect_exact("3. mfa-process status")
     child.expect(r"base\s+arn:aws:iam::123456789012:mfa/alice\s+123456789012\s.*\syes")
     child.expect(pexpect.EOF)
-    child.close()
-
-    assert child.exitstatus == 0, child.before
-    assert snapshot(home) == before
-    assert not (home / ".cache" / "mfa-process").exists()
-    assert list(tmpdir.iterdir()) == []  # the demo's temporary folder is gone
 
 
 def test_demo_without_a_terminal_says_so_and_exits_2(tmp_path: Path) -> None:
     env = dict(os.environ, HOME=str(tmp_path))
-    result = subprocess.run(
+    result = run(
         [sys.executable, str(DEMO)],
         env=env,
         stdin=subprocess.DEVNULL,

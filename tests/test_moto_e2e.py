@@ -19,6 +19,7 @@ from typing import Iterator
 import boto3
 import pytest
 from conftest import AwsHome, contract
+from processes import isolated_env, kill_group, popen, run
 from sts_double import DEFAULT_USER, User
 
 MOTO_SESSION_KEY = "AKIAIOSFODNN7EXAMPLE"  # what moto's GetSessionToken returns, every time
@@ -36,9 +37,11 @@ class Moto:
         self.log = log
         server = Path(sys.executable).with_name("moto_server")
         argv = [str(server)] if server.exists() else [sys.executable, "-m", "moto.server"]
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(argv + ["-H", "127.0.0.1", "-p", str(port)], stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        home = log.parent / "home"  # moto and the botocore in it read and write no real ~/.aws
+        home.mkdir()
+        with open(log, "wb") as out:  # default signals, a process group of its own (tests/processes.py)
+            self.process = popen(argv + ["-H", "127.0.0.1", "-p", str(port)], stdout=out,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=isolated_env(home))
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -67,9 +70,8 @@ class Moto:
         self.process.terminate()
         try:
             self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        finally:
+            kill_group(self.process)  # whatever it started too, and at once if SIGTERM did not end it
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +129,9 @@ def test_aws_cli_through_moto(moto_aws: AwsHome, moto: Moto) -> None:
     )
 
     def caller_identity(profile: str) -> dict:
-        out = subprocess.run(["aws", "sts", "get-caller-identity", "--profile", profile, "--output", "json"],
-                             env=moto_aws.env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
+        out = run(["aws", "sts", "get-caller-identity", "--profile", profile, "--output", "json"],
+                  env=moto_aws.env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                  start_new_session=True)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 

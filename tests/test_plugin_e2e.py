@@ -175,9 +175,16 @@ def test_python_dash_m_works_like_the_command(aws: AwsHome) -> None:
     import subprocess
     import sys
 
+    from processes import run
+
     aws.run(["--profile", "base", "--token-code", aws.code()])
-    result = subprocess.run(
-        [sys.executable, "-m", "mfa_process", "--profile", "base"], env=aws.env, capture_output=True, text=True
+    result = run(
+        [sys.executable, "-m", "mfa_process", "--profile", "base"],
+        env=aws.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     assert contract(result.stdout)["Version"] == 1

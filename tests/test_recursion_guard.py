@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from processes import run
 
 from mfa_process.errors import EXIT_USAGE, RecursiveProfileError
 from mfa_process.recursion_guard import (
@@ -84,15 +85,18 @@ def test_resolving_restores_even_when_the_body_raises(monkeypatch):
     assert RESOLVING_ENV not in os.environ
 
 
-def test_resolving_is_inherited_by_child_processes(monkeypatch):
+def test_resolving_is_inherited_by_child_processes(monkeypatch, tmp_path):
     monkeypatch.delenv(RESOLVING_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # the child inherits this environment: not the real HOME
 
     with Resolving("base"):
-        seen = subprocess.run(
+        seen = run(
             [sys.executable, "-c", f"import os; print(os.environ.get({RESOLVING_ENV!r}, ''))"],
             capture_output=True,
             text=True,
             check=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
         ).stdout.strip()
 
     assert seen == "base"

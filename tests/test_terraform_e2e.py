@@ -17,6 +17,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import AwsHome, spawn
+from processes import run
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "terraform" / "main.tf"
 MIRROR = Path(os.environ.get("TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
@@ -46,8 +47,14 @@ def workdir(aws: AwsHome, tmp_path: Path) -> Path:
         "[profile mfa]\ncredential_process = mfa-process --profile base\n\n"
         "[profile prod-admin]\nrole_arn = arn:aws:iam::222222222222:role/admin\nsource_profile = mfa\n"
     )
-    init = subprocess.run(
-        ["terraform", "init", "-input=false", "-no-color"], cwd=work, env=aws.env, capture_output=True, text=True
+    init = run(
+        ["terraform", "init", "-input=false", "-no-color"],
+        cwd=work,
+        env=aws.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     assert init.returncode == 0, init.stdout + init.stderr
     return work
