@@ -38,6 +38,9 @@ _THROTTLING_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded"
 _CREDENTIAL_FIELDS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
 _ENDPOINT_HINT = "check AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / the profile's endpoint_url and any proxy"
 _TIMEOUT_SETTINGS = "--sts-timeout, MFA_PROCESS_STS_TIMEOUT or mfa_sts_timeout"
+# Java SDK v2 reads at most 64000 bytes of credential_process output; the cache, 64 KiB per file
+# with the contract in it. Real GetSessionToken sessions print as about 1 KB.
+MAX_SESSION_BYTES = 60_000
 # A session this close to now + duration was issued as asked: if it is still too short, the duration is.
 _DURATION_SLACK_SECONDS = 120
 
@@ -135,7 +138,7 @@ class SessionTokenProvider:
         try:
             response = self._call_within_deadline(client, code, endpoint)
         except botocore.exceptions.ClientError as error:
-            raise self._translate(error) from error
+            raise self._translate(error, endpoint) from error
         except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
             raise StsUnreachableError(
                 f"cannot reach STS at {endpoint} ({error}); check the network, proxy settings and endpoint_url"
@@ -150,6 +153,7 @@ class SessionTokenProvider:
                 f"not a GetSessionToken response; {_ENDPOINT_HINT}"
             ) from error
         credentials = self._credentials(response, endpoint)
+        self._check_size(credentials, endpoint)
         self._check_expiration(credentials)
         return credentials
 
@@ -176,7 +180,7 @@ class SessionTokenProvider:
         self._deadline = time.monotonic() + self.sts_timeout
         worker = threading.Thread(target=call, name="mfa-process-sts", daemon=True)
         worker.start()
-        worker.join(self.sts_timeout)
+        worker.join(min(self.sts_timeout, threading.TIMEOUT_MAX))  # longer: OverflowError
         if not outcome:
             raise StsUnreachableError(
                 f"no answer from STS at {endpoint} within {self.sts_timeout:g} s; check the network and proxy, "
@@ -212,6 +216,16 @@ class SessionTokenProvider:
             account_id=self.device.account_id,
         )
 
+    def _check_size(self, credentials: Credentials, endpoint: str) -> None:
+        """Refuse a session larger than the cache reads back (it would be served once, then asked
+        for on every call) or the Java SDK reads from a credential_process; STS's are ~1 KB."""
+        size = len(credentials.to_json().encode("utf-8"))
+        if size > MAX_SESSION_BYTES:
+            raise StsAnswerError(
+                f"the STS endpoint {endpoint} answered with a session of {size} bytes, more than the "
+                f"{MAX_SESSION_BYTES} a credential_process may print; {_ENDPOINT_HINT}"
+            )
+
     def _check_expiration(self, credentials: Credentials) -> None:
         """Refuse a session no SDK could use: cached, it would make every call run us again."""
         now = self.clock()
@@ -228,10 +242,18 @@ class SessionTokenProvider:
             f"{_utc(now)}: check the clock (sessions with {margin} minutes or less left are refused)"
         )
 
-    def _translate(self, error: Exception) -> MfaProcessError:
-        """One line per AWS error a person can act on; the raw text for the rest."""
-        details = getattr(error, "response", {}).get("Error", {})
+    def _translate(self, error: Exception, endpoint: str = "of this profile") -> MfaProcessError:
+        """One line per AWS error a person can act on; the raw text for the rest; and what came
+        back, from where, when it was no AWS error at all (a redirect, a proxy's or gateway's page)."""
+        response = getattr(error, "response", {})
+        details = response.get("Error", {})
         code, message = details.get("Code", ""), details.get("Message", "")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if not code or code == str(status):  # botocore's stand-ins when the body held no AWS error
+            return StsAnswerError(
+                f"the STS endpoint {endpoint} answered HTTP {status} with {self._answer.get('type', 'no type')}, "
+                f"not a GetSessionToken response; {_ENDPOINT_HINT}"
+            )
         key = _mask(self.base.access_key_id)
         if "invalid MFA one time pass code" in message:
             return MfaCodeRejectedError("AWS rejected the MFA code: it is wrong, or was already used")
