@@ -22,9 +22,37 @@ _QUOTED = re.compile(rf"""(["']{_NAMES}["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2?""",
 # aws_secret_access_key = value, AWS_SESSION_TOKEN=value, SessionToken='value', X-Amz-Security-Token: value
 _ASSIGNED = re.compile(rf"""(\b{_NAMES}\s*[=:]\s*)("[^"\n]*"?|'[^'\n]*'?|[^\s&,;"'<>]+)""", re.IGNORECASE)
 
+# scheme://user:password@host: botocore's connection errors print the endpoint URL whole
+_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@]+@")
+# Controls (C0, DEL, C1), format characters (bidi overrides), surrogates, private and unassigned
+# code points, line and paragraph separators: none reaches a terminal from a message.
+_UNSAFE_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
 
 def redact(text: str) -> str:
-    """``text`` with the value of every secret-looking field replaced by ``[redacted]``."""
+    """``text`` with the value of every secret-looking field replaced by ``[redacted]``, and any
+    user:password in a URL too."""
     text = _XML.sub(rf"\1{PLACEHOLDER}", text)
     text = _QUOTED.sub(rf"\1\2{PLACEHOLDER}\2", text)
+    text = _USERINFO.sub(rf"\1{PLACEHOLDER}@", text)
     return _ASSIGNED.sub(rf"\1{PLACEHOLDER}", text)
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` as the terminal should get it: error texts come from the network and from files,
+    and a line break would forge another "mfa-process:" line, an escape sequence retitle or clear
+    the screen. Every unsafe character but those in ``keep`` is shown Python-style (\\n, \\x9b)."""
+    import unicodedata
+
+    return "".join(
+        _escape(char) if char not in keep and unicodedata.category(char) in _UNSAFE_CATEGORIES else char
+        for char in text
+    )
+
+
+def _escape(char: str) -> str:
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

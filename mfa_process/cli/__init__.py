@@ -46,14 +46,16 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _fail(message: str, exit_code: int, verbose: bool, stderr: TextIO) -> int:
     """The one line (after the traceback, with --verbose), every secret-looking value redacted:
-    botocore's parser errors carry whole response bodies."""
-    from ..redact import redact
+    botocore's parser errors carry whole response bodies; and every control character escaped:
+    messages quote what STS, a proxy or a file said, which must neither add lines nor reach the
+    terminal as escape sequences (redacted first: escaping a tab would hide `key<TAB>= secret`)."""
+    from ..redact import printable, redact
 
     details = ""
     if verbose:
         import traceback
 
-        details = traceback.format_exc()
-    stderr.write(redact(f"{details}mfa-process: {message}\n"))
+        details = printable(redact(traceback.format_exc()), keep="\n")
+    stderr.write(f"{details}mfa-process: {printable(redact(message))}\n")
     stderr.flush()
     return exit_code
