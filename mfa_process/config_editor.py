@@ -24,7 +24,10 @@ _SECTION = configparser.RawConfigParser.SECTCRE
 _OPTION = configparser.RawConfigParser.OPTCRE
 _NONSPACE = configparser.RawConfigParser.NONSPACECRE
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as open() in text mode gives them
-_NEEDS_QUOTING = re.compile(r"[\s'\"\\]")
+_NEEDS_QUOTING = re.compile(r"[\s'\"\\]|^[#;]")  # ^: the space after `profile` comes before it
+# Where the JS SDK v3 (@smithy parseIni) starts a comment: `#` or `;` at the start or after white space.
+_JS_COMMENT = re.compile(r"(?:^|\s)[#;]")
+_JS_COMMENT_CHARS = re.compile(r"([#;])")
 _LINE_BREAK = re.compile(r"[\r\n]")
 
 # (first line, line after its last continuation, key, value as configparser reads it)
@@ -36,10 +39,23 @@ RawConfig = Dict[str, Dict[str, str]]
 
 def config_section_name(profile: str) -> str:
     """The config-file section of a profile: [default], [profile NAME], or [profile 'A NAME']
-    for names botocore's shlex reading would otherwise split."""
+    for names botocore's shlex reading would otherwise split or the JS SDK read as a comment."""
     if profile == "default":
         return "default"
-    return f"profile {shlex.quote(profile) if _NEEDS_QUOTING.search(profile) else profile}"
+    return f"profile {quote_word(profile) if _NEEDS_QUOTING.search(profile) else profile}"
+
+
+def quote_word(word: str) -> str:
+    """shlex.quote, read back alike by shlex (botocore), sh (the SDKs that run credential_process)
+    and the JS SDK's INI reader, which drops the rest of a line from a `#` or `;` after white space
+    (`[profile 'ci ;x']` would be no header to it, and the keys below it another profile's).
+    There, every `#` and `;` is written outside the quotes as `\\#` or `\\;`."""
+    quoted = shlex.quote(word)
+    if not _JS_COMMENT.search(quoted):
+        return quoted
+    return "".join(
+        "\\" + part if part in ("#", ";") else shlex.quote(part) for part in _JS_COMMENT_CHARS.split(word) if part
+    )
 
 
 def profile_of_header(header: str) -> Optional[str]:

@@ -23,6 +23,7 @@ from .config_editor import (
     get_option,
     has_section,
     profiles_of,
+    quote_word,
     read_config,
     set_option,
 )
@@ -53,6 +54,8 @@ def check_profile_name(option: str, name: str) -> None:
         reason = "it starts or ends with white space"
     elif "[" in name or "]" in name:
         reason = "[ and ] delimit section headers"
+    elif name == "__proto__":
+        reason = "the JS SDK refuses a whole config file that has a profile of that name"
     else:
         return
     raise ConfigError(f"{option} {shown(name)} cannot be a profile name: {reason}; use letters, digits and -_.@+=")
@@ -71,8 +74,8 @@ def credential_process_line(command: str, base_profile: str) -> str:
     """The credential_process value: a name starting with - is glued to its option
     (--profile=-name), or argparse would read it as an option of its own."""
     if base_profile.startswith("-"):
-        return f"{command} --profile={shlex.quote(base_profile)}"
-    return f"{command} --profile {shlex.quote(base_profile)}"
+        return f"{command} --profile={quote_word(base_profile)}"
+    return f"{command} --profile {quote_word(base_profile)}"
 
 
 def plan(
