@@ -191,13 +191,17 @@ class SessionCache:
 
     def remove_all(self) -> List[str]:
         """Remove every session file, damaged ones too, and the lock files of sessions: nothing
-        else in the folder, which may be shared (a symbolic link to a project, say)."""
+        else in the folder, which may be shared (a symbolic link to a project, say). A JSON
+        document that is no session is left, though named like one (a fixture named after a
+        24-hex-digit MongoDB ObjectId), with a warning."""
         folder = self._open_folder()
         if folder is None:
             return []
         try:
             removed = [
-                os.path.join(self.directory, name) for name in self._session_names(folder) if self._remove(folder, name)
+                os.path.join(self.directory, name)
+                for name in self._session_names(folder)
+                if self._is_session_or_damaged(folder, name) and self._remove(folder, name)
             ]
             for name in _list(folder, self.directory):  # lock files whose session is gone (a fetch that failed)
                 if name.endswith(".lock") and _SESSION_NAME.match(name[: -len(".lock")] + ".json"):
@@ -344,6 +348,33 @@ class SessionCache:
             removed = True
         self._remove_lock_file(folder, name[: -len(".json")] + ".lock")
         return removed
+
+    def _is_session_or_damaged(self, folder: int, name: str) -> bool:
+        """True for a session file (of any age or mode), or one that is not JSON at all (damaged);
+        False for a JSON document of another shape, or anything too large to be a session."""
+        path = os.path.join(self.directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY) if folder < 0 else os.open(name, _READ_FLAGS, dir_fd=folder)
+        except OSError:  # a link (unlinking it touches nothing else) or gone
+            return True
+        try:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode):
+                return True
+            raw = os.read(fd, _MAX_FILE_BYTES + 1) if status.st_size <= _MAX_FILE_BYTES else None
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+        if raw is not None:
+            try:
+                document = json.loads(raw)
+            except (ValueError, RecursionError):  # empty, cut off, not JSON: a damaged session
+                return True
+            if isinstance(document, dict) and document.get("format") == _FORMAT and "credentials" in document:
+                return True
+        self._note(path, f"{path} is named like a session but holds something else, so it was left alone")
+        return False
 
     def _remove_lock_file(self, folder: int, name: str) -> None:
         """Unlink a lock file nobody holds. One that is held stays: its holder is prompting, and
