@@ -27,14 +27,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args and args[0] in COMMANDS:
             command = import_module(f"{__name__}.{args[0]}_command")
-            return command.run(args[1:], os.environ, sys.stdout)
-        from . import credential_process
+            status = command.run(args[1:], os.environ, sys.stdout)
+        else:
+            from . import credential_process
 
-        return credential_process.run(args, os.environ, sys.stdout)
+            status = credential_process.run(args, os.environ, sys.stdout)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # here, not at exit, where a failure would be reported as Python's own
+        return status
     except MfaProcessError as error:
         return _fail(str(error), error.exit_code, verbose, sys.stderr)
     except KeyboardInterrupt:
         return _fail("interrupted; no credentials were issued", EXIT_INTERRUPTED, verbose, sys.stderr)
+    except BrokenPipeError:  # whoever read our output is gone: an SDK that gave up, `| head -1`
+        _detach_stdout()
+        return _fail(
+            "could not write the output: the program reading it is gone (broken pipe)",
+            EXIT_FAILURE,
+            verbose,
+            sys.stderr,
+        )
     except Exception as error:  # a bug, not bad input: say so, details only with --verbose
         return _fail(
             f"unexpected {type(error).__name__}; run with --verbose for details and report it",
@@ -56,6 +68,20 @@ def _fail(message: str, exit_code: int, verbose: bool, stderr: TextIO) -> int:
         import traceback
 
         details = printable(redact(traceback.format_exc()), keep="\n")
-    stderr.write(f"{details}mfa-process: {printable(redact(message))}\n")
-    stderr.flush()
+    try:
+        stderr.write(f"{details}mfa-process: {printable(redact(message))}\n")
+        stderr.flush()
+    except OSError:  # stderr is gone too: the exit status is all that is left to say it
+        pass
     return exit_code
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it again at exit, and would report the broken
+    pipe a second time ("Exception ignored in ... BrokenPipeError")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):  # no stdout at all: nothing to flush either
+        pass
