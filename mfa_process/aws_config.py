@@ -58,7 +58,8 @@ def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError) as error:
-        raise ConfigFileError(f"cannot parse {path}: {_describe(error)}; fix the file's INI syntax") from error
+        # `from None`: configparser's own message quotes the line, and --verbose prints the chain
+        raise ConfigFileError(f"cannot parse {path}: {_describe(error)}; fix the file's INI syntax") from None
     except OSError as error:
         raise ConfigFileError(f"cannot read {path}: {error.strerror}") from error
     profiles: Dict[str, Profile] = {}
