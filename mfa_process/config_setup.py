@@ -227,8 +227,8 @@ def plugin_command(argv0: str, executable: str) -> str:
         on_path = shutil.which("mfa-process")
         if on_path and os.path.realpath(on_path) == os.path.realpath(argv0):
             return "mfa-process"
-        return shlex.quote(os.path.abspath(argv0))
-    return f"{shlex.quote(executable)} -m mfa_process"
+        return quote_word(os.path.abspath(argv0))
+    return f"{quote_word(executable)} -m mfa_process"
 
 
 def write_with_backup(path: str, text: str, expected: Optional[str] = None) -> Optional[str]:

@@ -102,3 +102,32 @@ def test_a_base_profile_name_reaches_mfa_process_whole_through_the_js_sdk(aws: A
     assert line == botocore_profiles(aws.config_file)["x"]["credential_process"]
     said = subprocess.run(["sh", "-c", line.replace("mfa-process", "printf %s", 1)], capture_output=True, text=True)
     assert said.stdout == f"--profile{name}"
+
+
+@needs_js
+@pytest.mark.parametrize("folder", ["my #tools", "a ;b"])
+def test_a_program_path_reaches_the_js_sdk_whole(aws: AwsHome, tmp_path: Path, folder: str) -> None:
+    """The program path is an input too: installed under `~/my #tools/bin`, the JS SDK read the
+    credential_process as `'/.../my` and its shell failed on the unmatched quote."""
+    from conftest import BIN_DIR
+    from processes import default_signals
+
+    elsewhere = tmp_path / folder / "bin"
+    elsewhere.mkdir(parents=True)
+    shutil.copy2(Path(BIN_DIR) / "mfa-process", elsewhere / "mfa-process")
+    aws.env["PATH"] = "/usr/bin:/bin"
+    start(aws)
+
+    result = subprocess.run(
+        [str(elsewhere / "mfa-process"), "configure", "--profile", "base"],
+        env=aws.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=default_signals,
+    )
+
+    assert result.returncode == 0, result.stderr
+    line = js_profiles(aws.config_file)["mfa"]["credential_process"]
+    assert line == botocore_profiles(aws.config_file)["mfa"]["credential_process"]
+    assert shlex.split(line) == [str(elsewhere / "mfa-process"), "--profile", "base"]
