@@ -41,6 +41,8 @@ _TIMEOUT_SETTINGS = "--sts-timeout, MFA_PROCESS_STS_TIMEOUT or mfa_sts_timeout"
 # Java SDK v2 reads at most 64000 bytes of credential_process output; the cache, 64 KiB per file
 # with the contract in it. Real GetSessionToken sessions print as about 1 KB.
 MAX_SESSION_BYTES = 60_000
+# A signed request succeeds only while the clocks agree within minutes (SigV4 allows 15).
+_CLOCK_SKEW_SECONDS = 15 * 60
 # A session this close to now + duration was issued as asked: if it is still too short, the duration is.
 _DURATION_SLACK_SECONDS = 120
 
@@ -227,8 +229,17 @@ class SessionTokenProvider:
             )
 
     def _check_expiration(self, credentials: Credentials) -> None:
-        """Refuse a session no SDK could use: cached, it would make every call run us again."""
+        """Refuse a session no SDK could use: cached, it would make every call run us again; and one
+        that claims to last longer than asked (a zone-less local time read as UTC): cached, it would
+        be served after it had really expired, and every call would fail until a logout."""
         now = self.clock()
+        latest = now + self.duration + _CLOCK_SKEW_SECONDS
+        if credentials.expires_at > latest:
+            raise StsAnswerError(
+                f"STS returned a session that expires at {_utc(credentials.expires_at)}, later than the "
+                f"{self.duration} s asked for allow (this machine's clock says {_utc(now)}): check the clock, "
+                f"and the time zone of the endpoint's answers; {_ENDPOINT_HINT}"
+            )
         if credentials.is_servable(now):
             return
         margin = REFRESH_MARGIN_SECONDS // 60
