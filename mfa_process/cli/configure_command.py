@@ -8,7 +8,9 @@ says whether the base profile has the long-term keys it needs.
 from __future__ import annotations
 
 import configparser
+import os
 import shlex
+import stat
 import sys
 from typing import Dict, List, Mapping, Set, TextIO, Tuple
 
@@ -139,10 +141,22 @@ def _keys_report(profile: str, from_config: Profile, from_credentials: Profile, 
 
 
 def _read_text(path: str) -> str:
+    """The config file's text ("" if there is none), read without blocking: a FIFO at the path
+    would hang a plain open() for ever; configure edits only regular files."""
     try:
-        with open(path, encoding="utf-8", newline="") as config_file:
-            return config_file.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return ""
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigFileError(f"cannot read {path}: {error}") from error
+    except OSError as error:
+        raise ConfigFileError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "rb") as config_file:
+            if not stat.S_ISREG(os.fstat(config_file.fileno()).st_mode):
+                raise ConfigFileError(f"{path} is not a regular file; configure edits only regular files")
+            data = config_file.read()
+    except OSError as error:
+        raise ConfigFileError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")  # newlines as they are: the editor keeps each line's own ending
+    except UnicodeDecodeError as error:
+        raise ConfigFileError(f"cannot read {path}: {error}") from None
