@@ -20,3 +20,14 @@ def test_configure_with_a_fifo_as_the_config_file_fails_at_once(aws: AwsHome) ->
     [line] = result.stderr.splitlines()
     assert line.startswith(f"mfa-process: {aws.config_file}") or str(aws.config_file) in line
     assert "not a regular file" in line
+
+
+def test_configure_for_an_unknown_profile_with_a_fifo_as_the_credentials_file_fails_at_once(aws: AwsHome) -> None:
+    """Listing the profiles that do exist read the credentials file with a plain open() too."""
+    aws.credentials_file.unlink()
+    os.mkfifo(aws.credentials_file, 0o600)
+
+    result = aws.run(["configure", "--profile", "nosuch", "--mfa-serial", aws.user.mfa_serial], timeout=20)
+
+    assert result.returncode == 2, result.stderr
+    assert "profile 'nosuch' is not in" in result.stderr
