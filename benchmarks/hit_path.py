@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mfa_process.cache import SessionCache, SessionKey
-from mfa_process.cache_dir import default_cache_dir
-from mfa_process.credentials import Credentials
+from mfa_process.session.cache import SessionCache, SessionKey
+from mfa_process.session.cache_dir import default_cache_dir
+from mfa_process.session.credentials import Credentials
 
 PROFILE = "base"
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"

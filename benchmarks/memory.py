@@ -28,7 +28,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hit_path import PROFILE, compared_commands, prepare  # this folder: the same cached session
+from hit_path import (  # this folder: the same cached session
+    PROFILE,
+    compared_commands,
+    prepare,
+)
 
 # ru_maxrss is in kibibytes on Linux and the BSDs, in bytes on macOS
 MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024

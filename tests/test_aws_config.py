@@ -6,7 +6,7 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
-from mfa_process.aws_config import load_profile
+from mfa_process.config.aws_files import load_profile
 from mfa_process.errors import EXIT_USAGE, ConfigFileError, ProfileNotFoundError
 
 

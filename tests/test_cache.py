@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from mfa_process.cache import SessionCache, SessionKey
-from mfa_process.credentials import Credentials
+from mfa_process.session.cache import SessionCache, SessionKey
+from mfa_process.session.credentials import Credentials
 
 BASE_KEY = "AKIABASEKEY000000001"
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

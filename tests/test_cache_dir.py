@@ -7,7 +7,7 @@ import os
 import platformdirs
 import pytest
 
-from mfa_process.cache_dir import default_cache_dir
+from mfa_process.session.cache_dir import default_cache_dir
 
 
 @pytest.fixture

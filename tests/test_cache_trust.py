@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import AwsHome, contract
 
-from mfa_process.cache import SessionCache, SessionKey
-from mfa_process.credentials import Credentials
 from mfa_process.errors import UnsafeCacheError
+from mfa_process.session.cache import SessionCache, SessionKey
+from mfa_process.session.credentials import Credentials
 
 BASE_KEY = "AKIABASEKEY000000001"
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -253,7 +253,7 @@ def test_cache_home_created_by_the_cli_under_umask_000_is_0700(aws: AwsHome):
 
 
 def test_remove_all_removes_session_files_and_their_locks_and_nothing_else(cache, stored):
-    from mfa_process.lock import session_lock
+    from mfa_process.session.lock import session_lock
 
     with session_lock(cache.lock_path_for(key()), 1, "test"):
         pass
@@ -279,7 +279,7 @@ def test_remove_all_removes_session_files_and_their_locks_and_nothing_else(cache
 
 
 def test_remove_takes_the_session_and_its_lock_file(cache, stored):
-    from mfa_process.lock import session_lock
+    from mfa_process.session.lock import session_lock
 
     with session_lock(cache.lock_path_for(key()), 1, "test"):
         pass
@@ -292,7 +292,7 @@ def test_remove_takes_the_session_and_its_lock_file(cache, stored):
 
 
 def test_remove_leaves_a_lock_that_is_held(cache, stored):
-    from mfa_process.lock import session_lock
+    from mfa_process.session.lock import session_lock
 
     with session_lock(cache.lock_path_for(key()), 1, "test"):
         assert cache.remove(stored) is True

@@ -8,10 +8,14 @@ from contextlib import contextmanager
 
 import pytest
 
-from mfa_process.cache import SessionCache, SessionKey
-from mfa_process.cached_provider import CachedSessionProvider
-from mfa_process.credentials import REFRESH_MARGIN_SECONDS, Credentials
-from mfa_process.errors import BaseCredentialsError, MfaCodeRejectedError, StsUnreachableError
+from mfa_process.errors import (
+    BaseCredentialsError,
+    MfaCodeRejectedError,
+    StsUnreachableError,
+)
+from mfa_process.session.cache import SessionCache, SessionKey
+from mfa_process.session.cached_provider import CachedSessionProvider
+from mfa_process.session.credentials import REFRESH_MARGIN_SECONDS, Credentials
 
 PROFILE = "base"
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -76,16 +80,16 @@ def cache(tmp_path) -> SessionCache:
 @pytest.fixture
 def locks(monkeypatch):
     """Paths of every session lock taken (a hit must not wait behind a prompting process)."""
-    import mfa_process.lock
+    import mfa_process.session.lock
 
     taken = []
-    real = mfa_process.lock.session_lock
+    real = mfa_process.session.lock.session_lock
 
     def counting_session_lock(path, *args):
         taken.append(path)
         return real(path, *args)
 
-    monkeypatch.setattr(mfa_process.lock, "session_lock", counting_session_lock)
+    monkeypatch.setattr(mfa_process.session.lock, "session_lock", counting_session_lock)
     return taken
 
 
@@ -93,10 +97,10 @@ def locks(monkeypatch):
 def while_waiting_for_the_lock(monkeypatch):
     """Run an action while retrieve() waits for the session lock: what another process does
     when it holds the lock and stores a session before letting us in."""
-    import mfa_process.lock
+    import mfa_process.session.lock
 
     actions = []
-    real = mfa_process.lock.session_lock
+    real = mfa_process.session.lock.session_lock
 
     @contextmanager
     def lock_after_actions(path, *args):
@@ -105,7 +109,7 @@ def while_waiting_for_the_lock(monkeypatch):
         with real(path, *args) as held:
             yield held
 
-    monkeypatch.setattr(mfa_process.lock, "session_lock", lock_after_actions)
+    monkeypatch.setattr(mfa_process.session.lock, "session_lock", lock_after_actions)
     return actions.append
 
 

@@ -14,9 +14,9 @@ import pytest
 from processes import isolated_env, run
 
 from mfa_process import errors
-from mfa_process.cache import SessionCache, SessionKey
 from mfa_process.cli import credential_process, main
-from mfa_process.credentials import Credentials
+from mfa_process.session.cache import SessionCache, SessionKey
+from mfa_process.session.credentials import Credentials
 
 ARGV = ["--profile", "base"]
 HEAVY_MODULES = ("boto3", "botocore", "filelock", "platformdirs", "dataclasses", "typing")

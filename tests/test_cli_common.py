@@ -7,7 +7,13 @@ from typing import Iterator
 
 import pytest
 
-from mfa_process.cli.common import ArgumentParser, add_session_options, local_time, new_parser, time_left
+from mfa_process.cli.common import (
+    ArgumentParser,
+    add_session_options,
+    local_time,
+    new_parser,
+    time_left,
+)
 
 # --- time_left ------------------------------------------------------------------------------------
 

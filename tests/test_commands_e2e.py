@@ -162,8 +162,8 @@ CONTROL_CHARACTERS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028,
 
 def store_hostile_session(aws: AwsHome) -> None:
     """A valid session file whose text fields would drive a terminal if printed raw."""
-    from mfa_process.cache import SessionCache, SessionKey
-    from mfa_process.credentials import Credentials
+    from mfa_process.session.cache import SessionCache, SessionKey
+    from mfa_process.session.credentials import Credentials
 
     expires_at = int(time.time()) + 6 * 3600
     key = SessionKey(HOSTILE_PROFILE, aws.user.access_key_id, HOSTILE_SERIAL, 43200)

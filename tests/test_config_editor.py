@@ -1,4 +1,4 @@
-"""mfa_process.config_editor: text edits of ~/.aws/config, each checked against botocore's reading.
+"""mfa_process.config.ini_edit: text edits of ~/.aws/config, each checked against botocore's reading.
 
 After every edit the result is parsed by botocore (configloader.raw_config_parse, the parser the
 SDK and the AWS CLI use) and compared with the parse of the original: exactly the edited value
@@ -17,7 +17,12 @@ import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
 from botocore.exceptions import ConfigParseError
 
-from mfa_process.config_editor import config_section_name, get_option, has_section, set_option
+from mfa_process.config.ini_edit import (
+    config_section_name,
+    get_option,
+    has_section,
+    set_option,
+)
 
 ARN = "arn:aws:iam::123456789012:mfa/alice"
 _counter = itertools.count()

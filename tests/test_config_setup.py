@@ -1,4 +1,4 @@
-"""mfa_process.config_setup: what `configure` changes (plan), how it names the program
+"""mfa_process.config.configure: what `configure` changes (plan), how it names the program
 (plugin_command) and how it writes the file (write_with_backup)."""
 
 from __future__ import annotations
@@ -13,8 +13,13 @@ from typing import Dict
 import pytest
 from botocore.configloader import load_config
 
-from mfa_process import config_setup
-from mfa_process.config_setup import BACKUP_SUFFIX, plan, plugin_command, write_with_backup
+from mfa_process.config import configure as config_setup
+from mfa_process.config.configure import (
+    BACKUP_SUFFIX,
+    plan,
+    plugin_command,
+    write_with_backup,
+)
 from mfa_process.errors import ConfigError
 
 ARN = "arn:aws:iam::123456789012:mfa/alice"

@@ -14,9 +14,9 @@ import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
 from conftest import AwsHome
 
-from mfa_process import config_setup
 from mfa_process.cli import credential_process
-from mfa_process.config_setup import BACKUP_SUFFIX, plan, write_with_backup
+from mfa_process.config import configure as config_setup
+from mfa_process.config.configure import BACKUP_SUFFIX, plan, write_with_backup
 from mfa_process.errors import ConfigError, ConfigFileError
 
 ARN = "arn:aws:iam::123456789012:mfa/alice"

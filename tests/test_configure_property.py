@@ -17,7 +17,7 @@ from botocore.exceptions import ConfigParseError
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from mfa_process.config_setup import plan, write_with_backup
+from mfa_process.config.configure import plan, write_with_backup
 from mfa_process.errors import ConfigError
 
 SETTINGS = settings(

@@ -19,8 +19,8 @@ from sts_double import StsDouble
 
 WRITER = """
 import sys, time
-from mfa_process.cache import SessionCache, SessionKey
-from mfa_process.credentials import Credentials
+from mfa_process.session.cache import SessionCache, SessionKey
+from mfa_process.session.credentials import Credentials
 cache = SessionCache(sys.argv[1])
 key = SessionKey("base", sys.argv[2], sys.argv[3], 43200)
 n = 0

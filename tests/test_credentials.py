@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mfa_process.credentials import REFRESH_MARGIN_SECONDS, Credentials
+from mfa_process.session.credentials import REFRESH_MARGIN_SECONDS, Credentials
 
 EPOCH = 1_700_000_000  # 2023-11-14T22:13:20Z
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"

@@ -13,14 +13,14 @@ import pytest
 from processes import isolated_env, kill_group, popen, run, started
 
 from mfa_process.errors import LockTimeoutError, UnsafeCacheError
-from mfa_process.lock import session_lock
+from mfa_process.session.lock import session_lock
 
 HINT = "asking for the MFA code of profile 'base'"
 
 HOLDER = """
 import os, sys, time
 os.umask(0o022)  # the usual umask: a lock file created 0644 would show
-from mfa_process.lock import session_lock
+from mfa_process.session.lock import session_lock
 with session_lock(sys.argv[1], 5, "asking for the MFA code of profile 'base'"):
     print("locked", flush=True)
     time.sleep(60)
@@ -107,7 +107,7 @@ def test_lock_is_released_when_the_body_raises(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys\nfrom mfa_process.lock import session_lock\n"
+            "import sys\nfrom mfa_process.session.lock import session_lock\n"
             "with session_lock(sys.argv[1], 0.3, 'x'):\n    print('ok')",
             path,
         ],
@@ -237,7 +237,7 @@ def test_lock_file_removed_while_we_waited_is_locked_anew(holder):
 
 ANNOUNCING_HOLDER = """
 import sys, time
-from mfa_process.lock import session_lock
+from mfa_process.session.lock import session_lock
 with session_lock(sys.argv[1], 5, sys.argv[2]) as held:
     if len(sys.argv) > 3:
         held.announce(sys.argv[3])

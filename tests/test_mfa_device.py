@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from mfa_process.config.mfa_device import (
+    normalize_token_code,
+    parse_mfa_serial,
+    require_token_code,
+)
 from mfa_process.errors import EXIT_USAGE, InvalidMfaSerialError, InvalidTokenCodeError
-from mfa_process.mfa_device import normalize_token_code, parse_mfa_serial, require_token_code
 
 
 def test_virtual_device_arn_gives_account_partition_and_region():

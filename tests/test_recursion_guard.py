@@ -9,14 +9,14 @@ import sys
 import pytest
 from processes import run
 
-from mfa_process.errors import EXIT_USAGE, RecursiveProfileError
-from mfa_process.recursion_guard import (
+from mfa_process.config.recursion_guard import (
     RESOLVING_ENV,
     Resolving,
     check_credential_process,
     check_not_resolving,
     is_recursion_report,
 )
+from mfa_process.errors import EXIT_USAGE, RecursiveProfileError
 
 
 @pytest.mark.parametrize("environ", [{}, {RESOLVING_ENV: ""}, {"OTHER": "x"}])

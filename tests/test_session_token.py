@@ -9,12 +9,10 @@ import time
 import boto3
 import botocore.exceptions
 import pytest
-
 import totp
 from sts_double import DEFAULT_USER, StsDouble, User
 
-from mfa_process.base_profile import BaseSession, open_base_session
-from mfa_process.credentials import REFRESH_MARGIN_SECONDS
+from mfa_process.config.mfa_device import parse_mfa_serial
 from mfa_process.errors import (
     InvalidAccessKeyError,
     MfaCodeRejectedError,
@@ -26,8 +24,14 @@ from mfa_process.errors import (
     TemporaryBaseCredentialsError,
     ThrottledError,
 )
-from mfa_process.mfa_device import parse_mfa_serial
-from mfa_process.session_token import MAX_CODE_TRIES, REJECTED_NOTICE, SessionTokenProvider, _shown
+from mfa_process.session.base_keys import BaseSession, open_base_session
+from mfa_process.session.credentials import REFRESH_MARGIN_SECONDS
+from mfa_process.session.session_token import (
+    MAX_CODE_TRIES,
+    REJECTED_NOTICE,
+    SessionTokenProvider,
+    _shown,
+)
 
 USER = DEFAULT_USER
 MASKED_KEY = "AKIA...MPLE"  # AKIAIOSFODNN7EXAMPLE

@@ -8,19 +8,19 @@ import sys
 import botocore.session
 import pytest
 
+from mfa_process.config.settings import (
+    DEFAULT_DURATION,
+    DEFAULT_PROMPT_TIMEOUT,
+    DEFAULT_STS_TIMEOUT,
+    LOCK_TIMEOUT_MARGIN,
+    resolve_settings,
+)
 from mfa_process.errors import (
     ConfigError,
     InvalidDurationError,
     InvalidMfaSerialError,
     InvalidTokenCodeError,
     RecursiveProfileError,
-)
-from mfa_process.settings import (
-    DEFAULT_DURATION,
-    DEFAULT_PROMPT_TIMEOUT,
-    DEFAULT_STS_TIMEOUT,
-    LOCK_TIMEOUT_MARGIN,
-    resolve_settings,
 )
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

@@ -1,4 +1,4 @@
-"""mfa_process.shell_env: the variables `env` prints and `exec` passes on, and their quoting.
+"""mfa_process.session.shell_env: the variables `env` prints and `exec` passes on, and their quoting.
 
 Quoting is proven by round-tripping hostile values through real shells where they are
 installed; fish and PowerShell, when absent, are checked against their documented quoting
@@ -19,9 +19,14 @@ from typing import Dict
 import pytest
 from processes import default_signals
 
-from mfa_process.credentials import Credentials
 from mfa_process.errors import UnprintableValueError
-from mfa_process.shell_env import CLEARED_VARIABLES, command_environment, credential_variables, render
+from mfa_process.session.credentials import Credentials
+from mfa_process.session.shell_env import (
+    CLEARED_VARIABLES,
+    command_environment,
+    credential_variables,
+    render,
+)
 
 EXPIRES_AT = 1767268800  # 2026-01-01T12:00:00Z
 CREDENTIALS = Credentials("ASIAEXAMPLEKEY123456", "secret/with+chars=", "FwoGZXIvYXdzEJr//token==", EXPIRES_AT, "123456789012")

@@ -20,15 +20,14 @@ from typing import Any
 
 import boto3
 import pytest
+import totp as totp_module
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-
 from processes import default_signals
 from sts_double import DEFAULT_USER, StsDouble, User
-import totp as totp_module
 from totp import code, totp
 
 U = DEFAULT_USER

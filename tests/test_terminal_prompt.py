@@ -19,8 +19,8 @@ import pytest
 
 from mfa_process.errors import NoTerminalError, PromptAbortedError
 from mfa_process.prompt._posix_console import Console as PosixConsole
-from mfa_process.watchdog import no_watchdog
 from mfa_process.prompt.terminal import MAX_MALFORMED_ANSWERS, terminal_prompt
+from mfa_process.watchdog import no_watchdog
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 PROMPT = f"Enter MFA code for {SERIAL}: "

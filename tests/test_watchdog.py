@@ -16,10 +16,15 @@ import pytest
 from fakes import wait_gone
 from processes import isolated_env, started
 
-from mfa_process.errors import CallerGoneError, LockTimeoutError, PromptAbortedError, PromptTimeoutError
-from mfa_process.lock import session_lock
+from mfa_process.errors import (
+    CallerGoneError,
+    LockTimeoutError,
+    PromptAbortedError,
+    PromptTimeoutError,
+)
 from mfa_process.prompt import _helper_process
 from mfa_process.prompt._helper_process import code_reader_source, run_helper
+from mfa_process.session.lock import session_lock
 from mfa_process.system.posix import CallerWatch
 from mfa_process.watchdog import POLL_SECONDS, Watchdog, no_watchdog
 
@@ -212,7 +217,7 @@ def test_caller_watch_in_this_process_sees_its_parent_alive() -> None:
 
 HOLDER = """
 import sys, time
-from mfa_process.lock import session_lock
+from mfa_process.session.lock import session_lock
 with session_lock(sys.argv[1], 5, "holder"):
     print("locked", flush=True)
     time.sleep(60)

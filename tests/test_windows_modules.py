@@ -18,7 +18,7 @@ from mfa_process.errors import CallerGoneError, PromptTimeoutError
 from mfa_process.prompt.osascript import applescript_string, osascript_argv
 from mfa_process.prompt.terminal import terminal_prompt
 from mfa_process.prompt.windows_dialog import windows_dialog_argv
-from mfa_process.shell_env import powershell_quote as powershell_string
+from mfa_process.session.shell_env import powershell_quote as powershell_string
 from mfa_process.system import windows
 from mfa_process.watchdog import Watchdog
 

@@ -7,27 +7,27 @@ import argparse
 import sys
 import time
 
-from ..cache import SessionCache
-from ..cache_dir import default_cache_dir
-from ..cached_provider import CachedSessionProvider
-from ..errors import EXIT_USAGE
-from ..prompt import PROMPTS
-from ..recursion_guard import check_not_resolving
-from ..settings import (
+from ..config.recursion_guard import check_not_resolving
+from ..config.settings import (
     DEFAULT_DURATION,
     DEFAULT_PROMPT_TIMEOUT,
     DEFAULT_STS_TIMEOUT,
     LOCK_TIMEOUT_MARGIN,
     resolve_settings,
 )
+from ..errors import EXIT_USAGE
+from ..prompt import PROMPTS
+from ..session.cache import SessionCache
+from ..session.cache_dir import default_cache_dir
+from ..session.cached_provider import CachedSessionProvider
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import List, Mapping, NoReturn, Optional
 
-    from ..cached_provider import Upstream
+    from ..config.settings import Settings
     from ..prompt import CodeSource
-    from ..settings import Settings
+    from ..session.cached_provider import Upstream
     from ..watchdog import Watchdog
 
 HELP_WIDTH = 88
@@ -144,9 +144,9 @@ def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSe
         return Watchdog(settings.prompt_timeout, caller.alive, hint)
 
     def open_upstream() -> Upstream:
-        from ..base_profile import open_base_session
         from ..prompt.choose import code_source
-        from ..session_token import SessionTokenProvider
+        from ..session.base_keys import open_base_session
+        from ..session.session_token import SessionTokenProvider
 
         chosen: List[CodeSource] = []
 

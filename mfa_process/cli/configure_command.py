@@ -14,12 +14,23 @@ import stat
 import sys
 from typing import Dict, List, Mapping, Set, TextIO, Tuple
 
-from ..aws_config import config_file_path, credentials_file_path, read_profile
-from ..config_editor import profiles_of, read_config
-from ..config_setup import check_profile_name, plan, plugin_command, shown, write_with_backup
-from ..errors import ConfigFileError, ConfigWriteError, InvalidMfaSerialError, ProfileNotFoundError
-from ..mfa_device import parse_mfa_serial
-from ..settings import static_access_key_id
+from ..config.aws_files import config_file_path, credentials_file_path, read_profile
+from ..config.configure import (
+    check_profile_name,
+    plan,
+    plugin_command,
+    shown,
+    write_with_backup,
+)
+from ..config.ini_edit import profiles_of, read_config
+from ..config.mfa_device import parse_mfa_serial
+from ..config.settings import static_access_key_id
+from ..errors import (
+    ConfigFileError,
+    ConfigWriteError,
+    InvalidMfaSerialError,
+    ProfileNotFoundError,
+)
 from .common import add_profile_option, add_verbose_option, new_parser
 
 Profile = Dict[str, str]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import List, Mapping, TextIO
 
-from ..shell_env import SHELLS, credential_variables, render, stale_variables
+from ..session.shell_env import SHELLS, credential_variables, render, stale_variables
 from .common import add_session_options, new_parser, session_provider, session_settings
 
 EXAMPLES = """\

@@ -11,7 +11,7 @@ import argparse
 from typing import List, Mapping, TextIO
 
 from ..errors import ConfigError
-from ..shell_env import command_environment
+from ..session.shell_env import command_environment
 from ..system import run_command
 from .common import add_session_options, new_parser, session_provider, session_settings
 

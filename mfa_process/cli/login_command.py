@@ -10,8 +10,15 @@ import sys
 import time
 from typing import List, Mapping, TextIO
 
-from ..credentials import Credentials
-from .common import add_session_options, local_time, new_parser, session_provider, session_settings, time_left
+from ..session.credentials import Credentials
+from .common import (
+    add_session_options,
+    local_time,
+    new_parser,
+    session_provider,
+    session_settings,
+    time_left,
+)
 
 EXAMPLES = """\
 examples:

@@ -9,8 +9,15 @@ import time
 import unicodedata
 from typing import Dict, List, Mapping, TextIO
 
-from ..cache import CachedSession
-from .common import add_profile_option, add_verbose_option, local_time, new_parser, session_cache, time_left
+from ..session.cache import CachedSession
+from .common import (
+    add_profile_option,
+    add_verbose_option,
+    local_time,
+    new_parser,
+    session_cache,
+    time_left,
+)
 
 EXAMPLES = """\
 examples:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from ..errors import CodeCommandError, PromptAbortedError, PromptTimeoutError, PromptUnavailableError
-from ..mfa_device import normalize_token_code
+from ..config.mfa_device import normalize_token_code
+from ..errors import (
+    CodeCommandError,
+    PromptAbortedError,
+    PromptTimeoutError,
+    PromptUnavailableError,
+)
 from ..watchdog import Watchdog
 from ._helper_process import HelperResult, run_helper
 

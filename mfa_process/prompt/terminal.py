@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
+from ..config.mfa_device import normalize_token_code
 from ..errors import NoTerminalError, PromptAbortedError
-from ..mfa_device import normalize_token_code
 from ..watchdog import Watchdog, no_watchdog
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ import sys
 import time
 from contextlib import contextmanager
 
-from .errors import CallerGoneError, LockTimeoutError, UnsafeCacheError
-from .watchdog import POLL_SECONDS
+from ..errors import CallerGoneError, LockTimeoutError, UnsafeCacheError
+from ..watchdog import POLL_SECONDS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:

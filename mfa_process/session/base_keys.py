@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import (
+from ..config.recursion_guard import Resolving, is_recursion_report, recursion_message
+from ..errors import (
     BaseCredentialsError,
     ConfigFileError,
     ProfileNotFoundError,
     RecursiveProfileError,
     TemporaryBaseCredentialsError,
 )
-from .recursion_guard import Resolving, is_recursion_report, recursion_message
 
 if TYPE_CHECKING:
     import boto3

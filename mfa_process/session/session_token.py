@@ -12,9 +12,9 @@ import calendar
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from .base_profile import BaseSession
-from .credentials import REFRESH_MARGIN_SECONDS, Credentials
-from .errors import (
+from ..config.mfa_device import MfaDevice
+from ..config.settings import DEFAULT_STS_TIMEOUT
+from ..errors import (
     InvalidAccessKeyError,
     MfaCodeRejectedError,
     MfaDeviceNotAssociatedError,
@@ -26,11 +26,11 @@ from .errors import (
     TemporaryBaseCredentialsError,
     ThrottledError,
 )
-from .mfa_device import MfaDevice
-from .settings import DEFAULT_STS_TIMEOUT
+from .base_keys import BaseSession
+from .credentials import REFRESH_MARGIN_SECONDS, Credentials
 
 if TYPE_CHECKING:
-    from .prompt import CodeSource
+    from ..prompt import CodeSource
 
 MAX_CODE_TRIES = 3
 REJECTED_NOTICE = "AWS rejected that code (wrong, or already used). Wait for the next code, then enter it."

@@ -16,8 +16,9 @@ import stat
 import tempfile
 from typing import Dict, List, Optional, Tuple
 
-from .aws_config import _describe as describe_parse_error
-from .config_editor import (
+from ..errors import ConfigError, ConfigFileError
+from .aws_files import _describe as describe_parse_error
+from .ini_edit import (
     RawConfig,
     config_section_name,
     get_option,
@@ -27,7 +28,6 @@ from .config_editor import (
     read_config,
     set_option,
 )
-from .errors import ConfigError, ConfigFileError
 
 BACKUP_SUFFIX = ".mfa-process-backup"
 MAX_BACKUPS = 1000

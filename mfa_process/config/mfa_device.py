@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import InvalidMfaSerialError, InvalidTokenCodeError
+from ..errors import InvalidMfaSerialError, InvalidTokenCodeError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Mapping, Optional
 
+from ..errors import UnprintableValueError
 from .credentials import Credentials
-from .errors import UnprintableValueError
 
 SHELLS = ("sh", "fish", "powershell")
 

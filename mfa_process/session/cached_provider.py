@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
+from ..errors import UnsafeCacheError
 from .cache import SessionKey
-from .errors import UnsafeCacheError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:

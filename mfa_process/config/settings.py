@@ -6,9 +6,9 @@ botocore. Values are checked before anything leaves the machine.
 
 from __future__ import annotations
 
-from .aws_config import read_profile
-from .credentials import REFRESH_MARGIN_SECONDS
-from .errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
+from ..errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
+from ..session.credentials import REFRESH_MARGIN_SECONDS
+from .aws_files import read_profile
 from .mfa_device import parse_mfa_serial, require_token_code
 from .recursion_guard import check_credential_process
 
@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the ca
 if TYPE_CHECKING:
     from typing import Mapping, Optional, Tuple, Union
 
-    from .aws_config import Profile
+    from .aws_files import Profile
     from .mfa_device import MfaDevice
 
 DEFAULT_DURATION = 43200
@@ -187,7 +187,7 @@ def _seconds(value: object, source: str, what: str, default: float) -> float:
 
 
 def _prompt(value: object, source: str) -> str:
-    from .prompt import PROMPTS
+    from ..prompt import PROMPTS
 
     if value is None:
         return DEFAULT_PROMPT

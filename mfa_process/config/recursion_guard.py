@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import RecursiveProfileError
+from ..errors import RecursiveProfileError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ import re
 import stat
 import time
 
+from ..errors import UnsafeCacheError
 from .credentials import Credentials
-from .errors import UnsafeCacheError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:

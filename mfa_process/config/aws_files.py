@@ -12,7 +12,7 @@ from __future__ import annotations
 import configparser
 import os
 
-from .errors import ConfigFileError, ProfileNotFoundError
+from ..errors import ConfigFileError, ProfileNotFoundError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:

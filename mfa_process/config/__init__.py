@@ -1,0 +1,1 @@
+"""Reading and editing the AWS config files: settings, profiles, the MFA device."""

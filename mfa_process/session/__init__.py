@@ -1,0 +1,1 @@
+"""Getting an MFA session: the provider chain, the STS call, the cache and its lock."""
