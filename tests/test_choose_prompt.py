@@ -8,8 +8,9 @@ from typing import Dict, List, Optional
 import pytest
 
 from mfa_process.errors import ConfigError, NoPromptError, NoTerminalError
-from mfa_process.prompt import PROMPTS, choose
+from mfa_process.prompt import PROMPTS, notify
 from mfa_process.prompt.choose import choose_prompt, code_source
+from mfa_process.system.native_dialog import native_dialog
 from mfa_process.watchdog import no_watchdog
 
 COMMAND = "ykman oath accounts code --single 'AWS:alice'"
@@ -49,7 +50,7 @@ class Machine:
             environ or {},
             has_terminal=self.has_terminal,
             which=self.which,
-            platform=self.platform,
+            platform_dialog=lambda which: native_dialog(which, self.platform),
         )
 
 
@@ -189,9 +190,9 @@ class _Terminal:
 def desktop(monkeypatch: pytest.MonkeyPatch):
     recorder = Recorder()
     installed = set()
-    monkeypatch.setattr(choose, "Console", _no_terminal)
-    monkeypatch.setattr(choose.subprocess, "Popen", recorder.popen)
-    monkeypatch.setattr(choose.shutil, "which", lambda program: f"/usr/bin/{program}" if program in installed else None)
+    monkeypatch.setattr(notify, "Console", _no_terminal)
+    monkeypatch.setattr(notify.subprocess, "Popen", recorder.popen)
+    monkeypatch.setattr(notify.shutil, "which", lambda program: f"/usr/bin/{program}" if program in installed else None)
     return recorder, installed
 
 
@@ -199,9 +200,9 @@ def test_notice_goes_to_the_terminal_when_there_is_one(monkeypatch: pytest.Monke
     recorder, installed = desktop
     installed.update({"zenity", "kdialog"})
     _Terminal.written = []
-    monkeypatch.setattr(choose, "Console", _Terminal)
+    monkeypatch.setattr(notify, "Console", _Terminal)
 
-    choose.notify("Touch your YubiKey", DISPLAY)
+    notify.notify("Touch your YubiKey", DISPLAY)
 
     assert _Terminal.written == ["Touch your YubiKey\n"]
     assert recorder.started == []
@@ -211,7 +212,7 @@ def test_notice_without_a_terminal_is_a_zenity_notification(desktop) -> None:
     recorder, installed = desktop
     installed.update({"zenity", "kdialog"})
 
-    choose.notify("Touch your YubiKey", WAYLAND)
+    notify.notify("Touch your YubiKey", WAYLAND)
 
     assert recorder.started == [["zenity", "--notification", "--text=Touch your YubiKey"]]
 
@@ -220,7 +221,7 @@ def test_notice_falls_back_to_kdialog(desktop) -> None:
     recorder, installed = desktop
     installed.add("kdialog")
 
-    choose.notify("Touch your YubiKey", DISPLAY)
+    notify.notify("Touch your YubiKey", DISPLAY)
 
     assert recorder.started == [["kdialog", "--passivepopup", "Touch your YubiKey", "10"]]
 
@@ -229,6 +230,6 @@ def test_notice_without_terminal_or_display_goes_nowhere_quietly(desktop) -> Non
     recorder, installed = desktop
     installed.update({"zenity", "kdialog"})
 
-    choose.notify("Touch your YubiKey", {})
+    notify.notify("Touch your YubiKey", {})
 
     assert recorder.started == []

@@ -18,8 +18,9 @@ import types
 import pytest
 
 from mfa_process.errors import NoTerminalError, PromptAbortedError
-from mfa_process.prompt._posix_console import Console as PosixConsole
-from mfa_process.prompt.terminal import MAX_MALFORMED_ANSWERS, terminal_prompt
+from mfa_process.prompt.codes import MAX_MALFORMED_ANSWERS
+from mfa_process.prompt.terminal import terminal_prompt
+from mfa_process.system.posix_console import Console as PosixConsole
 from mfa_process.watchdog import no_watchdog
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -415,7 +416,7 @@ def windows(monkeypatch):
     msvcrt.getwch = getwch
     msvcrt.kbhit = lambda: True  # every scripted key is waiting already
     monkeypatch.setitem(sys.modules, "msvcrt", msvcrt)
-    name = "mfa_process.prompt._windows_console"
+    name = "mfa_process.system.windows_console"
     sys.modules.pop(name, None)
     module = importlib.import_module(name)
 
@@ -434,9 +435,9 @@ def windows(monkeypatch):
     monkeypatch.setattr(builtins, "open", fake_open)
     yield WindowsConsoles(module, keys, outputs)
     sys.modules.pop(name, None)
-    package = sys.modules["mfa_process.prompt"]
-    if hasattr(package, "_windows_console"):
-        delattr(package, "_windows_console")
+    package = sys.modules["mfa_process.system"]
+    if hasattr(package, "windows_console"):
+        delattr(package, "windows_console")
 
 
 def test_windows_enter_ends_the_line(windows):

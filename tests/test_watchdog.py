@@ -22,8 +22,9 @@ from mfa_process.errors import (
     PromptAbortedError,
     PromptTimeoutError,
 )
-from mfa_process.prompt import _helper_process
-from mfa_process.prompt._helper_process import code_reader_source, run_helper
+from mfa_process.prompt import code_reader
+from mfa_process.prompt._helper_process import run_helper
+from mfa_process.prompt.code_reader import code_reader_source
 from mfa_process.session.lock import session_lock
 from mfa_process.system.posix import CallerWatch
 from mfa_process.watchdog import POLL_SECONDS, Watchdog, no_watchdog
@@ -334,9 +335,9 @@ def test_a_helper_whose_grandchild_left_its_group_still_ends_at_the_deadline(tmp
 
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """The helper module's clock and sleep, on a fake clock."""
+    """The code reader's clock and sleep, on a fake clock."""
     clock = FakeClock()
-    monkeypatch.setattr(_helper_process, "time", types.SimpleNamespace(sleep=clock.advance, monotonic=clock))
+    monkeypatch.setattr(code_reader, "time", types.SimpleNamespace(sleep=clock.advance, monotonic=clock))
     return clock
 
 

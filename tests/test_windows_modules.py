@@ -18,8 +18,8 @@ from mfa_process.errors import CallerGoneError, PromptTimeoutError
 from mfa_process.prompt.osascript import applescript_string, osascript_argv
 from mfa_process.prompt.terminal import terminal_prompt
 from mfa_process.prompt.windows_dialog import windows_dialog_argv
-from mfa_process.session.shell_env import powershell_quote as powershell_string
 from mfa_process.system import windows
+from mfa_process.system.powershell import powershell_quote as powershell_string
 from mfa_process.watchdog import Watchdog
 
 SYNCHRONIZE = 0x00100000
@@ -140,7 +140,7 @@ def test_helpers_start_in_a_new_process_group(monkeypatch: pytest.MonkeyPatch) -
     assert windows.process_group_options() == {"creationflags": 0x200}
 
 
-# --- prompt._windows_console: the wait for a key is bounded ----------------------------------------
+# --- system.windows_console: the wait for a key is bounded ----------------------------------------
 
 
 class FakeClock:
@@ -204,7 +204,7 @@ def console(monkeypatch: pytest.MonkeyPatch):
     msvcrt.kbhit = keyboard.kbhit
     msvcrt.getwch = keyboard.getwch
     monkeypatch.setitem(sys.modules, "msvcrt", msvcrt)
-    name = "mfa_process.prompt._windows_console"
+    name = "mfa_process.system.windows_console"
     previous = sys.modules.pop(name, None)
     module = importlib.import_module(name)
     clock = FakeClock()
@@ -218,12 +218,12 @@ def console(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(module, "open", console_files, raising=False)
     yield WindowsConsole(module, keyboard, clock, shown)
     sys.modules.pop(name, None)
-    package = sys.modules["mfa_process.prompt"]
+    package = sys.modules["mfa_process.system"]
     if previous is not None:
         sys.modules[name] = previous
-        package._windows_console = previous
-    elif hasattr(package, "_windows_console"):
-        delattr(package, "_windows_console")
+        package.windows_console = previous
+    elif hasattr(package, "windows_console"):
+        delattr(package, "windows_console")
 
 
 def test_no_key_before_the_deadline_ends_the_read(console: WindowsConsole) -> None:

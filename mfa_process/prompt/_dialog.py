@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from ..config.mfa_device import normalize_token_code
 from ..errors import (
     CodeCommandError,
     PromptAbortedError,
@@ -13,12 +12,12 @@ from ..errors import (
 )
 from ..watchdog import Watchdog
 from ._helper_process import HelperResult, run_helper
+from .codes import WHAT_A_CODE_IS, ask_until_well_formed
 
 if TYPE_CHECKING:
     from . import CodeSource
 
 TITLE = "mfa-process"
-MAX_MALFORMED_ANSWERS = 3
 CANCELLED_STATUS = 1  # zenity, kdialog and osascript all exit 1 on Cancel
 
 
@@ -33,7 +32,8 @@ def dialog_source(
         watchdog = new_watchdog()
         question = f"Enter MFA code for {mfa_serial}:"
         message = f"{notice}\n\n{question}" if notice else question
-        for _ in range(MAX_MALFORMED_ANSWERS):
+
+        def answer() -> str:
             try:
                 result = run_helper(build_argv(message), watchdog, f"the {program} dialog")
             except FileNotFoundError as error:
@@ -48,11 +48,13 @@ def dialog_source(
                 raise CodeCommandError(
                     f"{program} failed with exit status {result.returncode} ({result.last_error_line})"
                 )
-            code = normalize_token_code(result.stdout)
-            if code is not None:
-                return code
-            message = f"An MFA code is the 6 digits your device shows.\n\n{question}"
-        raise PromptAbortedError(f"no 6-digit MFA code after {MAX_MALFORMED_ANSWERS} answers; run the command again")
+            return result.stdout
+
+        def explain() -> None:
+            nonlocal message
+            message = f"{WHAT_A_CODE_IS}.\n\n{question}"
+
+        return ask_until_well_formed(answer, explain)
 
     return ask
 

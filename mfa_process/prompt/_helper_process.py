@@ -7,21 +7,16 @@ behind when our caller gives up.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import tempfile
 import time
-from typing import IO, TYPE_CHECKING, Callable, List, Optional, Union
+from typing import IO, Callable, List, Optional, Union
 
 from ..errors import PromptTimeoutError
 from ..system import kill_process_tree, process_group_options
 from ..watchdog import Watchdog
 
-if TYPE_CHECKING:
-    from . import CodeSource
-
 _MAX_OUTPUT_BYTES = 64 * 1024
-_CODE = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
 
 
 class HelperResult:
@@ -91,37 +86,3 @@ def run_helper(
 def _text(output_file: IO[bytes]) -> str:
     output_file.seek(0)
     return output_file.read(_MAX_OUTPUT_BYTES).decode("utf-8", "replace")
-
-
-def find_code(output: str) -> Optional[str]:
-    """The first 6-digit number in a helper's output (ykman, op, pass print it alone or labelled)."""
-    match = _CODE.search(output)
-    return match.group(0) if match else None
-
-
-# After AWS rejected a code as already used, a program that prints the current code gives
-# the same one until the next 30-second window: ask it again this often until it changes.
-NEW_CODE_POLL_SECONDS = 2.0
-
-
-def code_reader_source(
-    read_code: Callable[[str, Watchdog], str],
-    new_watchdog: Callable[[], Watchdog],
-    waiting_for: str,
-) -> CodeSource:
-    """A code source for a program that prints the current code (ykman, op, pass)."""
-    already_given: List[str] = []
-
-    def ask(mfa_serial: str, notice: Optional[str]) -> str:
-        watchdog = new_watchdog()
-        while True:
-            code = read_code(mfa_serial, watchdog)
-            if notice is None or code not in already_given:
-                already_given.append(code)
-                return code
-            pause_until = watchdog.clock() + NEW_CODE_POLL_SECONDS
-            while watchdog.clock() < pause_until:
-                watchdog.check(waiting_for)
-                time.sleep(watchdog.next_wait())
-
-    return ask

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Callable, List
 
 from ..errors import CodeCommandError
 from ..watchdog import Watchdog
-from ._helper_process import code_reader_source, find_code, run_helper
+from ._helper_process import run_helper
+from .code_reader import code_reader_source, find_code
 
 if TYPE_CHECKING:
     from . import CodeSource

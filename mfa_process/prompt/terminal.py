@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional
 
-from ..config.mfa_device import normalize_token_code
 from ..errors import NoTerminalError, PromptAbortedError
+from ..system.console import Console, ConsoleLike
 from ..watchdog import Watchdog, no_watchdog
+from .codes import WHAT_A_CODE_IS, ask_until_well_formed
 
 if TYPE_CHECKING:
     from . import CodeSource
 
-if sys.platform == "win32":
-    from ._windows_console import Console
-else:
-    from ._posix_console import Console
 
-
-class _Console(Protocol):
-    """What both consoles offer: the terminal a person is looking at."""
-
-    def __enter__(self) -> "_Console": ...
-
-    def __exit__(self, *exc_info: object) -> None: ...
-
-    def write(self, text: str) -> None: ...
-
-    def read_secret_line(self, watchdog: Optional[Watchdog] = None, prompt: str = "") -> Optional[str]: ...
-
-    def erase_line(self) -> None: ...
-
-
-MAX_MALFORMED_ANSWERS = 3
-
-
-def terminal_available(open_console: Callable[[], _Console] = Console) -> bool:
+def terminal_available(open_console: Callable[[], ConsoleLike] = Console) -> bool:
     """True when this process has a terminal to ask on (SDKs keep theirs; IDEs and CI have none)."""
     try:
         open_console().__exit__(None, None, None)
@@ -47,7 +25,7 @@ def terminal_available(open_console: Callable[[], _Console] = Console) -> bool:
 def terminal_prompt(
     no_terminal_hint: str,
     new_watchdog: Callable[[], Watchdog] = no_watchdog,
-    open_console: Callable[[], _Console] = Console,
+    open_console: Callable[[], ConsoleLike] = Console,
 ) -> CodeSource:
     """A code source on the controlling terminal; ``no_terminal_hint`` says what to do without one.
 
@@ -65,18 +43,17 @@ def terminal_prompt(
         with console:
             if notice:
                 console.write(notice + "\n")
-            for _ in range(MAX_MALFORMED_ANSWERS):
+
+            def answer() -> str:
                 try:
-                    answer = console.read_secret_line(watchdog, prompt=f"Enter MFA code for {mfa_serial}: ")
+                    line = console.read_secret_line(watchdog, prompt=f"Enter MFA code for {mfa_serial}: ")
                 except PromptAbortedError:  # timed out, or our caller is gone
                     console.erase_line()
                     raise
-                if answer is None:
+                if line is None:
                     raise PromptAbortedError("no MFA code entered (input closed); run the command again to retry")
-                code = normalize_token_code(answer)
-                if code is not None:
-                    return code
-                console.write("An MFA code is the 6 digits your device shows, for example 123456.\n")
-        raise PromptAbortedError(f"no 6-digit MFA code after {MAX_MALFORMED_ANSWERS} answers; run the command again")
+                return line
+
+            return ask_until_well_formed(answer, lambda: console.write(f"{WHAT_A_CODE_IS}, for example 123456.\n"))
 
     return ask

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, List
 
-from ..session.shell_env import powershell_quote
+from ..system.powershell import powershell_quote
 from ..watchdog import Watchdog
 from ._dialog import TITLE, dialog_source
 

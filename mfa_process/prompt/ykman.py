@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import CodeCommandError, PromptTimeoutError, PromptUnavailableError
 from ..watchdog import Watchdog
-from ._helper_process import code_reader_source, find_code, run_helper
+from ._helper_process import run_helper
+from .code_reader import code_reader_source, find_code
 
 if TYPE_CHECKING:
     from . import CodeSource

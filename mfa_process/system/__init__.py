@@ -1,8 +1,10 @@
-"""What differs between POSIX and Windows for processes: noticing that the program that
-started us is gone, starting and killing helper programs with their children, and running
-the command of `exec`.
+"""What differs between POSIX and Windows: noticing that the program that started us is gone,
+starting and killing helper programs with their children, and running the command of `exec`
+(here); the terminal a person looks at (`console`), a platform's own dialog (`native_dialog`),
+replacing a file atomically (`atomic_write`) and PowerShell quoting (`powershell`).
 
-The one place that picks a platform; everything else calls these names.
+The one place that picks a platform; everything else calls these names. The modules named above
+are imported only by those who need them: this package is on the cache-hit path.
 """
 
 import sys
