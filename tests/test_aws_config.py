@@ -1,4 +1,4 @@
-"""load_profile: the light INI reader must find the same profile, with the same values, as botocore."""
+"""read_profile: the light INI reader must find the same profile, with the same values, as botocore."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
-from mfa_process.config.aws_files import load_profile
+from mfa_process.config.aws_files import merge_profile, read_profile
 from mfa_process.errors import EXIT_USAGE, ConfigFileError, ProfileNotFoundError
+
+
+def load_profile(name, environ):
+    """Profile ``name`` as botocore merges it: read_profile's two parts, credentials file winning."""
+    return merge_profile(*read_profile(name, environ))
 
 
 @pytest.fixture

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mfa_process.config.mfa_device import (
-    normalize_token_code,
-    parse_mfa_serial,
-    require_token_code,
-)
+from mfa_process.config.mfa_device import parse_mfa_serial
 from mfa_process.errors import EXIT_USAGE, InvalidMfaSerialError, InvalidTokenCodeError
+from mfa_process.prompt.codes import normalize_token_code, require_token_code
 
 
 def test_virtual_device_arn_gives_account_partition_and_region():

@@ -1,4 +1,5 @@
-"""Read one profile from the AWS config and credentials files, the way botocore does.
+"""Read one profile from the AWS config and credentials files, the way botocore does, and what
+the files alone say about it (the merged profile, the long-term key botocore will use).
 
 This is the light reader used on the cache-hit path, where importing botocore would cost
 more than everything else together. It follows botocore's rules: the files named by
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
     Profile = Dict[str, str]
 
+# Profile keys with which botocore gets credentials before it looks at static keys.
+_EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
+
 
 def config_file_path(environ: Mapping[str, str]) -> str:
     return _expand(environ.get("AWS_CONFIG_FILE", "~/.aws/config"))
@@ -27,14 +31,6 @@ def config_file_path(environ: Mapping[str, str]) -> str:
 
 def credentials_file_path(environ: Mapping[str, str]) -> str:
     return _expand(environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"))
-
-
-def load_profile(name: str, environ: Mapping[str, str]) -> Profile:
-    """Return the merged settings of profile ``name``; raise if neither file has it."""
-    from_config, from_credentials = read_profile(name, environ)
-    merged: Profile = dict(from_config)
-    merged.update(from_credentials)
-    return merged
 
 
 def read_profile(name: str, environ: Mapping[str, str]) -> Tuple[Profile, Profile]:
@@ -51,6 +47,37 @@ def read_profile(name: str, environ: Mapping[str, str]) -> Tuple[Profile, Profil
     return from_config or {}, from_credentials or {}
 
 
+def merge_profile(from_config: Profile, from_credentials: Profile) -> Profile:
+    """The profile as botocore sees it: the credentials file's values win over the config file's."""
+    return {**from_config, **from_credentials}
+
+
+def static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
+    """The key botocore will use, when the files alone decide it; None means ask botocore.
+
+    ``profile`` is the merged profile. botocore's order for a named profile: role/web
+    identity/SSO, then keys in the credentials file, then credential_process, then keys in the
+    config file.
+    """
+    if any(profile.get(key) for key in _EARLIER_CREDENTIAL_SOURCES):
+        return None
+    if _has_keys(from_credentials):
+        return _long_term_key(from_credentials)
+    if profile.get("credential_process"):
+        return None
+    if _has_keys(from_config):
+        return _long_term_key(from_config)
+    return None
+
+
+def _has_keys(part: Profile) -> bool:
+    return bool(part.get("aws_access_key_id") and part.get("aws_secret_access_key"))
+
+
+def _long_term_key(part: Profile) -> Optional[str]:
+    return None if part.get("aws_session_token") else part["aws_access_key_id"]
+
+
 def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
     if not os.path.isfile(path):
         return {}
@@ -59,7 +86,9 @@ def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError) as error:
         # `from None`: configparser's own message quotes the line, and --verbose prints the chain
-        raise ConfigFileError(f"cannot parse {path}: {_describe(error)}; fix the file's INI syntax") from None
+        raise ConfigFileError(
+            f"cannot parse {path}: {describe_parse_error(error)}; fix the file's INI syntax"
+        ) from None
     except OSError as error:
         raise ConfigFileError(f"cannot read {path}: {error.strerror}") from error
     profiles: Dict[str, Profile] = {}
@@ -88,7 +117,7 @@ def _profile_name(section: str, is_config_file: bool) -> Optional[str]:
     return words[1] if len(words) == 2 else None
 
 
-def _describe(error: Exception) -> str:
+def describe_parse_error(error: Exception) -> str:
     """Where the file is broken, in one line, by line number only: these files hold secret
     keys, so no part of their text is ever repeated in a message."""
     if isinstance(error, configparser.MissingSectionHeaderError):

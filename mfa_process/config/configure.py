@@ -17,7 +17,7 @@ import tempfile
 from typing import Dict, List, Optional, Tuple
 
 from ..errors import ConfigError, ConfigFileError
-from .aws_files import _describe as describe_parse_error
+from .aws_files import describe_parse_error
 from .ini_edit import (
     RawConfig,
     config_section_name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import InvalidMfaSerialError, InvalidTokenCodeError
+from ..errors import InvalidMfaSerialError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 # STS's own constraint on SerialNumber.
 _SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
 _DEVICE_ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{12}):(?P<kind>mfa|u2f)/.+")
-_TOKEN_CODE = re.compile(r"[0-9]{6}")
 
 # A regional endpoint per partition: tokens from the global endpoint fail in opt-in regions.
 _PARTITION_REGION = {
@@ -60,16 +59,3 @@ def parse_mfa_serial(serial: str) -> MfaDevice:
             "sign-in; register a virtual or hardware TOTP device for API use"
         )
     return MfaDevice(serial, arn.group("account"), arn.group("partition"))
-
-
-def normalize_token_code(text: str) -> Optional[str]:
-    """The six-digit code in ``text`` (surrounding spaces ignored), or None if malformed."""
-    code = text.strip()
-    return code if _TOKEN_CODE.fullmatch(code) else None
-
-
-def require_token_code(text: str) -> str:
-    code = normalize_token_code(text)
-    if code is None:
-        raise InvalidTokenCodeError("--token-code must be the 6 digits your MFA device shows now (for example 123456)")
-    return code

@@ -7,9 +7,8 @@ botocore. Values are checked before anything leaves the machine.
 from __future__ import annotations
 
 from ..errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
-from ..session.credentials import REFRESH_MARGIN_SECONDS
-from .aws_files import read_profile
-from .mfa_device import parse_mfa_serial, require_token_code
+from .aws_files import merge_profile, read_profile, static_access_key_id
+from .mfa_device import parse_mfa_serial
 from .recursion_guard import check_credential_process
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
@@ -25,9 +24,9 @@ DEFAULT_PROMPT = "auto"
 DEFAULT_PROMPT_TIMEOUT = 60.0  # within the 60 s terraform's Go SDK gives a credential_process
 DEFAULT_STS_TIMEOUT = 30.0  # the whole GetSessionToken call, retries included
 LOCK_TIMEOUT_MARGIN = 5.0  # a waiter outlasts a holder that waits out both its prompt and STS
-
-# Profile keys with which botocore gets credentials before it looks at static keys.
-_EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
+# botocore refreshes under 15 minutes left; serving less makes it run us before every call, so
+# a session is served only with more left, and no duration may be that short.
+REFRESH_MARGIN_SECONDS = 15 * 60
 
 
 class Settings:
@@ -73,7 +72,7 @@ class Settings:
         self.token_code = token_code
         self.refresh = refresh
         self.region = region  # the base profile's, for commands that pass it on (exec, env)
-        self.prompt = prompt  # a name from prompt.PROMPTS
+        self.prompt = prompt  # a name from prompt.registry.PROMPTS
         self.prompt_timeout = prompt_timeout
         self.sts_timeout = sts_timeout  # one deadline for the GetSessionToken call, retries included
         self.mfa_process_command = mfa_process_command  # `mfa_process` in the profile, as aws-vault
@@ -93,7 +92,7 @@ def resolve_settings(
     sts_timeout: Optional[Union[float, str]] = None,
 ) -> Settings:
     from_config, from_credentials = read_profile(profile_name, environ)
-    profile = {**from_config, **from_credentials}
+    profile = merge_profile(from_config, from_credentials)
     check_credential_process(profile_name, profile.get("credential_process", ""))
 
     def pick(flag_value: object, flag: str, env_name: Optional[str], profile_key: str) -> Tuple[object, str]:
@@ -125,7 +124,7 @@ def resolve_settings(
             default=waited + sts_waited + LOCK_TIMEOUT_MARGIN,
         ),
         known_base_access_key_id=static_access_key_id(profile, from_config, from_credentials),
-        token_code=require_token_code(token_code) if token_code is not None else None,
+        token_code=_token_code(token_code),
         refresh=refresh,
         region=profile.get("region") or None,
         prompt=_prompt(*pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", "mfa_prompt")),
@@ -186,8 +185,16 @@ def _seconds(value: object, source: str, what: str, default: float) -> float:
     return seconds
 
 
+def _token_code(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    from ..prompt.codes import require_token_code  # only with --token-code: off the cache-hit path
+
+    return require_token_code(value)
+
+
 def _prompt(value: object, source: str) -> str:
-    from ..prompt import PROMPTS
+    from ..prompt.registry import PROMPTS
 
     if value is None:
         return DEFAULT_PROMPT
@@ -195,28 +202,3 @@ def _prompt(value: object, source: str) -> str:
     if name not in PROMPTS:
         raise ConfigError(f"mfa_prompt '{value}' ({source}) is not one of: {', '.join(PROMPTS)}")
     return name
-
-
-def static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
-    """The key botocore will use, when the files alone decide it; None means ask botocore.
-
-    botocore's order for a named profile: role/web identity/SSO, then keys in the credentials
-    file, then credential_process, then keys in the config file.
-    """
-    if any(profile.get(key) for key in _EARLIER_CREDENTIAL_SOURCES):
-        return None
-    if _has_keys(from_credentials):
-        return _long_term_key(from_credentials)
-    if profile.get("credential_process"):
-        return None
-    if _has_keys(from_config):
-        return _long_term_key(from_config)
-    return None
-
-
-def _has_keys(part: Profile) -> bool:
-    return bool(part.get("aws_access_key_id") and part.get("aws_secret_access_key"))
-
-
-def _long_term_key(part: Profile) -> Optional[str]:
-    return None if part.get("aws_session_token") else part["aws_access_key_id"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import time
 
+from ..config.settings import REFRESH_MARGIN_SECONDS
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional
 
-# botocore refreshes under 15 minutes left; serving less makes it run us before every call.
-REFRESH_MARGIN_SECONDS = 15 * 60
+__all__ = ["REFRESH_MARGIN_SECONDS", "Credentials"]
 
 
 class Credentials:

@@ -6,6 +6,7 @@ import re
 from typing import Dict, Iterable, List, Mapping, Optional
 
 from ..errors import UnprintableValueError
+from ..system.powershell import powershell_quote
 from .credentials import Credentials
 
 SHELLS = ("sh", "fish", "powershell")
@@ -127,13 +128,3 @@ def _sh_quote(value: str) -> str:
 
 def _fish_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-# PowerShell ends a single-quoted string at any of these, and doubles each to escape it.
-_POWERSHELL_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
-
-
-def powershell_quote(value: str) -> str:
-    for quote in _POWERSHELL_QUOTES:
-        value = value.replace(quote, quote * 2)
-    return "'" + value + "'"
