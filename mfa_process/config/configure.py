@@ -13,10 +13,10 @@ import re
 import shlex
 import shutil
 import stat
-import tempfile
 from typing import Dict, List, Optional, Tuple
 
 from ..errors import ConfigError, ConfigFileError
+from ..system.atomic_write import replace_atomically, set_mode
 from .aws_files import describe_parse_error
 from .ini_edit import (
     RawConfig,
@@ -250,25 +250,14 @@ def write_with_backup(path: str, text: str, expected: Optional[str] = None) -> O
         raise ConfigFileError(f"{path} changed while configure was running; nothing was changed: run configure again")
     backup = None if old is None else _write_backup(path, old)
     mode = 0o600 if old is None else stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode)
-    fd, temp_path = tempfile.mkstemp(prefix=".config-", dir=folder)  # O_CREAT|O_EXCL|O_NOFOLLOW, 0600
-    try:
-        with os.fdopen(fd, "wb") as temp_file:
-            temp_file.write(text.encode("utf-8"))
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-            _set_mode(temp_file.fileno(), temp_path, mode)
-            if not os.path.samestat(os.fstat(temp_file.fileno()), os.lstat(temp_path)):
-                raise ConfigFileError(
-                    f"{temp_path} was replaced while configure wrote it (another program in {folder}?); "
-                    f"{path} is unchanged"
-                )
-        os.replace(temp_path, path)  # replaces whatever is at path, never writes through it
-    except BaseException:
-        try:
-            os.unlink(temp_path)
-        except OSError:
-            pass
-        raise
+
+    def still_ours(fd: int, temp_path: str) -> None:
+        if not os.path.samestat(os.fstat(fd), os.lstat(temp_path)):
+            raise ConfigFileError(
+                f"{temp_path} was replaced while configure wrote it (another program in {folder}?); {path} is unchanged"
+            )
+
+    replace_atomically(path, text.encode("utf-8"), mode, temp_prefix=".config-", before_replace=still_ours)
     return backup
 
 
@@ -331,7 +320,7 @@ def _write_backup(path: str, data: bytes) -> str:
             with os.fdopen(fd, "wb") as backup_file:
                 backup_file.write(data)
                 backup_file.flush()
-                _set_mode(backup_file.fileno(), backup, 0o600)
+                set_mode(backup_file.fileno(), backup, 0o600)
                 os.fsync(backup_file.fileno())
         except BaseException:
             os.unlink(backup)
@@ -350,10 +339,3 @@ def _check_own(path: str, info: os.stat_result, what: str) -> None:
             f"{path} {what} owned by another user (uid {info.st_uid}); configure writes only through links "
             "and files you own: check it, or run configure as its owner"
         )
-
-
-def _set_mode(fd: int, path: str, mode: int) -> None:
-    if hasattr(os, "fchmod"):
-        os.fchmod(fd, mode)
-    else:  # Windows before Python 3.13: the mode is only the read-only bit there
-        os.chmod(path, mode)

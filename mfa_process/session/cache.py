@@ -36,6 +36,7 @@ except ImportError:
 _FORMAT = 1
 _MAX_FILE_BYTES = 64 * 1024
 _STALE_TEMP_SECONDS = 600
+_TEMP_PREFIX = ".tmp-"  # a writer's temporary file: hidden, never a session name
 _UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _SESSION_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,47}\.[0-9a-f]{24}\.json\Z")  # what file_stem gives
 _POSIX = hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW") and os.open in os.supports_dir_fd
@@ -118,7 +119,7 @@ class SessionCache:
 
     def store(self, key: SessionKey, credentials: Credentials, issued_at: float) -> str:
         """Write the session for ``key`` atomically (0600 file in a 0700 folder)."""
-        import tempfile
+        from ..system.atomic_write import replace_atomically  # the miss path only
 
         self.ensure_directory()
         self._remove_stale_temp_files()
@@ -132,19 +133,8 @@ class SessionCache:
             "credentials": credentials.process_output(),
         }
         path = self.path_for(key)
-        fd, temp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)  # mkstemp's 0600 minus a umask such as 0o277 would be unreadable to us
-            with os.fdopen(fd, "w", encoding="utf-8") as temp_file:
-                json.dump(document, temp_file, indent=2)
-                temp_file.flush()
-                os.fsync(temp_file.fileno())
-            os.replace(temp_path, path)
-        except BaseException:
-            _unlink_quietly(temp_path)
-            raise
-        self._sync_directory()
+        data = json.dumps(document, indent=2).encode("utf-8")
+        replace_atomically(path, data, 0o600, temp_prefix=_TEMP_PREFIX, temp_suffix=".json")
         return path
 
     def sessions(self) -> Iterator[CachedSession]:
@@ -411,28 +401,13 @@ class SessionCache:
         """Temp files of writers killed mid-write; harmless, but they should not pile up."""
         cutoff = time.time() - _STALE_TEMP_SECONDS
         for name in os.listdir(self.directory):
-            if name.startswith(".tmp-"):
+            if name.startswith(_TEMP_PREFIX):
                 path = os.path.join(self.directory, name)
                 try:
                     if os.lstat(path).st_mtime < cutoff:
                         os.unlink(path)
                 except OSError:
                     pass
-
-    def _sync_directory(self) -> None:
-        """Make the rename itself durable (POSIX; Windows has no directory handles to sync)."""
-        if not hasattr(os, "O_DIRECTORY"):
-            return
-        try:
-            fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
 
 
 def _folder_problem(path: str, status: os.stat_result, linked: Optional[bool]) -> Optional[str]:
