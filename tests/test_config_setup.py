@@ -16,11 +16,13 @@ from botocore.configloader import load_config
 from mfa_process.config import configure as config_setup
 from mfa_process.config.configure import (
     BACKUP_SUFFIX,
+    configure_profile,
     plan,
     plugin_command,
+    read_config_text,
     write_with_backup,
 )
-from mfa_process.errors import ConfigError
+from mfa_process.errors import ConfigError, ProfileNotFoundError
 
 ARN = "arn:aws:iam::123456789012:mfa/alice"
 OLD_ARN = "arn:aws:iam::123456789012:mfa/old"
@@ -449,3 +451,59 @@ def test_write_with_backup_through_a_symlink_updates_the_target(tmp_path: Path) 
 
     assert link.is_symlink()
     assert target.read_text() == "[default]\nregion = us-east-1\n"
+
+
+# --- configure_profile and what it reports about the base profile's keys -------------------------
+
+
+@pytest.fixture
+def aws_files(tmp_path: Path):
+    config, credentials = tmp_path / "config", tmp_path / "credentials"
+    environ = {"HOME": str(tmp_path), "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
+    return config, credentials, environ
+
+
+def test_configure_profile_writes_once_then_changes_nothing(aws_files) -> None:
+    config, credentials, environ = aws_files
+    config.write_text(BASE_ONLY)
+    credentials.write_text("[base]\naws_access_key_id = AKIAFILESKEY00000001\naws_secret_access_key = not-used\n")
+
+    done = configure_profile("base", "mfa", ARN, "mfa-process", False, environ)
+
+    assert done.path == str(config)
+    assert done.changes == run_plan(BASE_ONLY, region="eu-central-1")[1]  # the base's region, for the new profile
+    assert done.backup is not None and Path(done.backup).read_text() == BASE_ONLY
+    assert done.keys_report == "profile 'base' has long-term access keys: ready\n"
+    again = configure_profile("base", "mfa", None, "mfa-process", False, environ)
+    assert (again.changes, again.backup) == ([], None)
+
+
+@pytest.mark.parametrize(
+    "credentials_text, fragment",
+    [
+        ("[base]\naws_access_key_id = ASIATEMP\naws_secret_access_key = s\naws_session_token = t\n", "temporary keys"),
+        ("[base]\nrole_arn = arn:aws:iam::123456789012:role/r\n", "gets its keys from another source"),
+        ("[base]\naws_access_key_id = AKIAFILESKEY00000001\n", "is missing aws_secret_access_key: add them"),
+    ],
+    ids=["session-token", "role", "no-secret"],
+)
+def test_keys_report_says_what_the_base_profile_lacks(aws_files, credentials_text: str, fragment: str) -> None:
+    config, credentials, environ = aws_files
+    credentials.write_text(credentials_text)
+
+    done = configure_profile("base", "mfa", ARN, "mfa-process", False, environ)
+
+    assert fragment in done.keys_report and done.keys_report.count("\n") == 1
+
+
+def test_a_base_profile_in_neither_file_is_an_error_naming_those_there(aws_files) -> None:
+    config, credentials, environ = aws_files
+    config.write_text(BASE_ONLY)
+
+    with pytest.raises(ProfileNotFoundError, match="the profiles there are 'base', 'other'"):
+        configure_profile("typo", "mfa", ARN, "mfa-process", False, environ)
+    assert config.read_text() == BASE_ONLY
+
+
+def test_read_config_text_of_no_file_is_empty(tmp_path: Path) -> None:
+    assert read_config_text(str(tmp_path / "absent")) == ""

@@ -13,11 +13,18 @@ import re
 import shlex
 import shutil
 import stat
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Set, Tuple
 
-from ..errors import ConfigError, ConfigFileError
+from ..errors import ConfigError, ConfigFileError, ConfigWriteError, InvalidMfaSerialError, ProfileNotFoundError
 from ..system.atomic_write import replace_atomically, set_mode
-from .aws_files import describe_parse_error
+from .aws_files import (
+    config_file_path,
+    credentials_file_path,
+    describe_parse_error,
+    merge_profile,
+    read_profile,
+    static_access_key_id,
+)
 from .ini_edit import (
     RawConfig,
     config_section_name,
@@ -28,8 +35,13 @@ from .ini_edit import (
     read_config,
     set_option,
 )
+from .mfa_device import parse_mfa_serial
+
+if TYPE_CHECKING:
+    from .aws_files import Profile
 
 BACKUP_SUFFIX = ".mfa-process-backup"
+MAX_LISTED = 20  # profile names listed when the base profile is in neither file
 MAX_BACKUPS = 1000
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
 
@@ -217,6 +229,129 @@ def _split(command: str) -> List[str]:
         return shlex.split(command)
     except ValueError:
         return []
+
+
+class Configured:
+    """What `configure_profile` did: the config file, the changes made (none: it was already
+    configured), where the old version was kept, and whether the base profile's keys will do."""
+
+    __slots__ = ("path", "changes", "backup", "keys_report")
+
+    def __init__(self, path: str, changes: List[str], backup: Optional[str], keys_report: str) -> None:
+        self.path = path
+        self.changes = changes
+        self.backup = backup
+        self.keys_report = keys_report
+
+
+def configure_profile(
+    base_profile: str,
+    plugin_profile: str,
+    mfa_serial: Optional[str],
+    command: str,
+    force: bool,
+    environ: Mapping[str, str],
+) -> Configured:
+    """Make ``plugin_profile`` run ``command`` for ``base_profile`` (and set the base's
+    mfa_serial when given), writing the config file only if something changes."""
+    check_profile_name("--profile", base_profile)
+    check_profile_name("--as", plugin_profile)
+    path = config_file_path(environ)
+    text = read_config_text(path)
+    from_config, from_credentials = read_base_profile(base_profile, text, environ)
+    base = merge_profile(from_config, from_credentials)
+    if mfa_serial is not None:
+        parse_mfa_serial(mfa_serial)
+    elif not base.get("mfa_serial"):
+        raise InvalidMfaSerialError(
+            f"profile '{base_profile}' has no mfa_serial; pass --mfa-serial arn:aws:iam::ACCOUNT:mfa/NAME"
+        )
+    new_text, changes = plan(text, base_profile, plugin_profile, mfa_serial, command, base.get("region"), force)
+    backup = None
+    if changes:
+        try:
+            backup = write_with_backup(path, new_text, expected=text)
+        except OSError as error:
+            raise ConfigWriteError(f"cannot write {path}: {error.strerror or error}; it is unchanged") from None
+    return Configured(path, changes, backup, keys_report(base_profile, from_config, from_credentials, environ))
+
+
+def read_config_text(path: str) -> str:
+    """The config file's text ("" if there is none), read without blocking: a FIFO at the path
+    would hang a plain open() for ever; configure edits only regular files."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return ""
+    except OSError as error:
+        raise ConfigFileError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "rb") as config_file:
+            if not stat.S_ISREG(os.fstat(config_file.fileno()).st_mode):
+                raise ConfigFileError(f"{path} is not a regular file; configure edits only regular files")
+            data = config_file.read()
+    except OSError as error:
+        raise ConfigFileError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")  # newlines as they are: the editor keeps each line's own ending
+    except UnicodeDecodeError as error:
+        raise ConfigFileError(f"cannot read {path}: {error}") from None
+
+
+def read_base_profile(profile: str, config_text: str, environ: Mapping[str, str]) -> Tuple[Profile, Profile]:
+    """The base profile's two parts. One that exists in neither file is an error naming those
+    that do: configure would otherwise write a profile with no keys behind it."""
+    try:
+        return read_profile(profile, environ)
+    except ProfileNotFoundError as error:
+        names = _profile_names(config_text, credentials_file_path(environ))
+        listed = ", ".join(shown(name) for name in names[:MAX_LISTED])
+        more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+        there = f"the profiles there are {listed}{more}" if names else "they hold no profile yet"
+        raise ProfileNotFoundError(
+            f"profile {shown(profile)} is not in {config_file_path(environ)} or {credentials_file_path(environ)}; "
+            f"{there}: check --profile, or add the base profile's keys first (aws configure --profile NAME)"
+        ) from error
+
+
+def _profile_names(config_text: str, credentials_path: str) -> List[str]:
+    names: Set[str] = set()
+    try:
+        names.update(profiles_of(read_config(config_text)[0]))
+    except configparser.Error:
+        pass
+    if not os.path.isfile(credentials_path):  # as aws_config reads it: a FIFO would block
+        return sorted(names)
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(credentials_path, encoding="utf-8")
+        names.update(parser.sections())
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        pass
+    return sorted(names)
+
+
+def keys_report(profile: str, from_config: Profile, from_credentials: Profile, environ: Mapping[str, str]) -> str:
+    """One line: whether the base profile has the long-term keys GetSessionToken needs, and if
+    not, what to add where."""
+    merged = merge_profile(from_config, from_credentials)
+    if static_access_key_id(merged, from_config, from_credentials):
+        return f"profile '{profile}' has long-term access keys: ready\n"
+    if merged.get("aws_session_token"):
+        return (
+            f"profile '{profile}' holds temporary keys (aws_session_token); GetSessionToken needs an IAM "
+            f"user's long-term access keys in [{profile}] of {credentials_file_path(environ)}\n"
+        )
+    if any(merged.get(key) for key in ("credential_process", "role_arn", "sso_session", "sso_start_url")):
+        return (
+            f"profile '{profile}' gets its keys from another source; they must be an IAM user's "
+            "long-term access keys (not a role or SSO session)\n"
+        )
+    missing = [key for key in ("aws_access_key_id", "aws_secret_access_key") if not merged.get(key)]
+    return (
+        f"profile '{profile}' is missing {' and '.join(missing)}: add them to [{profile}] in "
+        f"{credentials_file_path(environ)} (aws configure --profile {profile})\n"
+    )
 
 
 def plugin_command(argv0: str, executable: str) -> str:
