@@ -22,10 +22,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     add_verbose_option(parser)
     args = parser.parse_args(argv)
     cache = session_cache(environ)
-    if args.all:
-        removed = cache.remove_all()
-    else:
-        removed = [s.path for s in cache.sessions() if s.profile == args.profile and cache.remove(s)]
+    removed = cache.remove_all() if args.all else cache.remove_profile(args.profile)
     for path in sorted(removed):
         stdout.write(f"removed {path}\n")
     if not removed:

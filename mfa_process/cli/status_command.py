@@ -36,7 +36,9 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     add_verbose_option(parser)
     args = parser.parse_args(argv)
     cache = session_cache(environ)
-    sessions = [s for s in cache.sessions() if args.profile is None or s.profile == args.profile]
+    entries = list(cache.entries())  # each file read once
+    damaged = [path for path, session in entries if session is None]
+    sessions = [s for _, s in entries if s is not None and (args.profile is None or s.profile == args.profile)]
     now = time.time()
     if args.json:
         # ensure_ascii (the default) escapes everything outside printable ASCII: safe on a terminal as it is
@@ -45,7 +47,6 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
         stdout.write("no cached sessions" + (f" for profile {shown(args.profile)}" if args.profile else "") + "\n")
     else:
         stdout.write(_table([[shown(cell) for cell in _row(session, now)] for session in sessions]))
-    damaged = cache.damaged_files()
     for warning in cache.pop_warnings():  # what the cache did not trust, each with its fix
         print(f"mfa-process: warning: {shown(warning)}", file=sys.stderr)
     if damaged:

@@ -23,7 +23,7 @@ from .credentials import Credentials
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Dict, Iterator, List, Optional, Union
+    from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 try:  # CPython's own SHA-256: hashlib would load OpenSSL first, ~3 ms on every cache hit
     from _sha256 import sha256  # Python < 3.12
@@ -137,32 +137,25 @@ class SessionCache:
         replace_atomically(path, data, 0o600, temp_prefix=_TEMP_PREFIX, temp_suffix=".json")
         return path
 
-    def sessions(self) -> Iterator[CachedSession]:
-        """Every readable session file, in file-name order."""
+    def entries(self) -> Iterator[Tuple[str, Optional[CachedSession]]]:
+        """Every file named like a session, in file-name order, each read once: its path, and its
+        session, or None when it cannot be read as a session of ours (a cache miss)."""
         folder = self._open_folder()
         if folder is None:
             return
         try:
             for name in self._session_names(folder):
-                session = self._read(folder, name)
-                if session is not None:
-                    yield session
+                yield os.path.join(self.directory, name), self._read(folder, name)
         finally:
             _close(folder)
 
+    def sessions(self) -> Iterator[CachedSession]:
+        """Every readable session file, in file-name order."""
+        return (session for _, session in self.entries() if session is not None)
+
     def damaged_files(self) -> List[str]:
         """Session files that cannot be read as a session of ours (each is a cache miss)."""
-        folder = self._open_folder()
-        if folder is None:
-            return []
-        try:
-            return [
-                os.path.join(self.directory, name)
-                for name in self._session_names(folder)
-                if self._read(folder, name) is None
-            ]
-        finally:
-            _close(folder)
+        return [path for path, session in self.entries() if session is None]
 
     def remove(self, session_or_path: Union[CachedSession, str]) -> bool:
         """Remove one session file and its lock file; False if it was not there (or is not a
@@ -178,6 +171,10 @@ class SessionCache:
             return self._remove(folder, name)
         finally:
             _close(folder)
+
+    def remove_profile(self, profile: str) -> List[str]:
+        """Remove the sessions of base profile ``profile`` (and their lock files): their paths."""
+        return [session.path for session in self.sessions() if session.profile == profile and self.remove(session)]
 
     def remove_all(self) -> List[str]:
         """Remove every session file, damaged ones too, and the lock files of sessions: nothing
