@@ -254,8 +254,9 @@ def test_cache_home_created_by_the_cli_under_umask_000_is_0700(aws: AwsHome):
 
 def test_remove_all_removes_session_files_and_their_locks_and_nothing_else(cache, stored):
     from mfa_process.session.lock import session_lock
+    from mfa_process.watchdog import no_watchdog
 
-    with session_lock(cache.lock_path_for(key()), 1, "test"):
+    with session_lock(cache.lock_path_for(key()), no_watchdog(1), "test"):
         pass
     damaged = os.path.join(cache.directory, "broken.0123456789abcdef01234567.json")
     orphan_lock = os.path.join(cache.directory, "gone.0123456789abcdef01234567.lock")
@@ -280,8 +281,9 @@ def test_remove_all_removes_session_files_and_their_locks_and_nothing_else(cache
 
 def test_remove_takes_the_session_and_its_lock_file(cache, stored):
     from mfa_process.session.lock import session_lock
+    from mfa_process.watchdog import no_watchdog
 
-    with session_lock(cache.lock_path_for(key()), 1, "test"):
+    with session_lock(cache.lock_path_for(key()), no_watchdog(1), "test"):
         pass
     [session] = cache.sessions()
 
@@ -293,8 +295,9 @@ def test_remove_takes_the_session_and_its_lock_file(cache, stored):
 
 def test_remove_leaves_a_lock_that_is_held(cache, stored):
     from mfa_process.session.lock import session_lock
+    from mfa_process.watchdog import no_watchdog
 
-    with session_lock(cache.lock_path_for(key()), 1, "test"):
+    with session_lock(cache.lock_path_for(key()), no_watchdog(1), "test"):
         assert cache.remove(stored) is True
         assert os.path.exists(cache.lock_path_for(key()))  # someone is prompting: keep their lock
 

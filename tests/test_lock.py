@@ -14,6 +14,7 @@ from processes import isolated_env, kill_group, popen, run, started
 
 from mfa_process.errors import LockTimeoutError, UnsafeCacheError
 from mfa_process.session.lock import session_lock
+from mfa_process.watchdog import no_watchdog
 
 HINT = "asking for the MFA code of profile 'base'"
 
@@ -21,7 +22,8 @@ HOLDER = """
 import os, sys, time
 os.umask(0o022)  # the usual umask: a lock file created 0644 would show
 from mfa_process.session.lock import session_lock
-with session_lock(sys.argv[1], 5, "asking for the MFA code of profile 'base'"):
+from mfa_process.watchdog import no_watchdog
+with session_lock(sys.argv[1], no_watchdog(5), "asking for the MFA code of profile 'base'"):
     print("locked", flush=True)
     time.sleep(60)
 """
@@ -50,12 +52,13 @@ def mode(path: str) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.mark.e2e
 def test_lock_held_by_another_process_times_out_with_the_hint_and_the_timeout(holder):
     path, process = holder
     started = time.monotonic()
 
     with pytest.raises(LockTimeoutError) as raised:
-        with session_lock(path, timeout=0.3, holder_hint=HINT):
+        with session_lock(path, no_watchdog(0.3), HINT):
             pytest.fail("acquired a lock another process holds")
 
     waited = time.monotonic() - started
@@ -66,10 +69,11 @@ def test_lock_held_by_another_process_times_out_with_the_hint_and_the_timeout(ho
     assert raised.value.exit_code == 1
 
 
+@pytest.mark.e2e
 def test_lock_of_a_killed_holder_is_acquired_at_once(holder):
     path, process = holder
     with pytest.raises(LockTimeoutError):
-        with session_lock(path, timeout=0.3, holder_hint=HINT):
+        with session_lock(path, no_watchdog(0.3), HINT):
             pass
 
     process.send_signal(signal.SIGKILL)  # no cleanup runs: only the kernel can drop the lock
@@ -77,7 +81,7 @@ def test_lock_of_a_killed_holder_is_acquired_at_once(holder):
     assert os.path.exists(path)  # the dead holder's lock file is still there
     started = time.monotonic()
 
-    with session_lock(path, timeout=0.3, holder_hint=HINT):
+    with session_lock(path, no_watchdog(0.3), HINT):
         acquired_after = time.monotonic() - started
 
     assert acquired_after < 0.2
@@ -86,21 +90,23 @@ def test_lock_of_a_killed_holder_is_acquired_at_once(holder):
 def test_lock_file_is_private(tmp_path, umask_022):
     path = str(tmp_path / "session.lock")
 
-    with session_lock(path, timeout=1, holder_hint=HINT):
+    with session_lock(path, no_watchdog(1), HINT):
         assert mode(path) == 0o600
 
 
+@pytest.mark.e2e
 def test_lock_file_created_by_the_holder_process_is_private(holder):
     path, process = holder
 
     assert mode(path) == 0o600
 
 
+@pytest.mark.e2e
 def test_lock_is_released_when_the_body_raises(tmp_path):
     path = str(tmp_path / "session.lock")
 
     with pytest.raises(RuntimeError):
-        with session_lock(path, timeout=1, holder_hint=HINT):
+        with session_lock(path, no_watchdog(1), HINT):
             raise RuntimeError("prompt failed")
 
     check = run(
@@ -108,7 +114,8 @@ def test_lock_is_released_when_the_body_raises(tmp_path):
             sys.executable,
             "-c",
             "import sys\nfrom mfa_process.session.lock import session_lock\n"
-            "with session_lock(sys.argv[1], 0.3, 'x'):\n    print('ok')",
+            "from mfa_process.watchdog import no_watchdog\n"
+            "with session_lock(sys.argv[1], no_watchdog(0.3), 'x'):\n    print('ok')",
             path,
         ],
         capture_output=True,
@@ -138,7 +145,7 @@ def test_symlink_at_the_lock_path_is_refused_and_its_target_untouched(tmp_path, 
     os.symlink(victim, path)
 
     with pytest.raises(UnsafeCacheError) as raised:
-        with session_lock(path, timeout=1, holder_hint=HINT):
+        with session_lock(path, no_watchdog(1), HINT):
             pytest.fail("locked through a symbolic link")
 
     assert str(raised.value) == f"the lock file {path} is a symbolic link; remove it"
@@ -152,7 +159,7 @@ def test_dangling_symlink_at_the_lock_path_creates_nothing(tmp_path):
     os.symlink(target, path)
 
     with pytest.raises(UnsafeCacheError, match="symbolic link"):
-        with session_lock(path, timeout=1, holder_hint=HINT):
+        with session_lock(path, no_watchdog(1), HINT):
             pass
 
     assert not target.exists()
@@ -165,7 +172,7 @@ def test_fifo_at_the_lock_path_is_refused_at_once(tmp_path):
     started = time.monotonic()
 
     with pytest.raises(UnsafeCacheError) as raised:
-        with session_lock(path, timeout=1, holder_hint=HINT):
+        with session_lock(path, no_watchdog(1), HINT):
             pass
 
     assert time.monotonic() - started < 1
@@ -180,7 +187,7 @@ def test_lock_file_of_another_user_is_refused_and_left_alone(tmp_path):
     os.chown(path, 12345, 12345)
 
     with pytest.raises(UnsafeCacheError) as raised:
-        with session_lock(str(path), timeout=1, holder_hint=HINT):
+        with session_lock(str(path), no_watchdog(1), HINT):
             pass
 
     assert str(raised.value) == f"the lock file {path} belongs to uid 12345, not to you; remove it"
@@ -193,7 +200,7 @@ def test_lock_file_with_another_hard_link_is_refused(tmp_path, victim):
     os.link(victim, path)
 
     with pytest.raises(UnsafeCacheError, match="hard link"):
-        with session_lock(path, timeout=1, holder_hint=HINT):
+        with session_lock(path, no_watchdog(1), HINT):
             pass
 
     assert victim.read_text() == "precious\n" and mode(str(victim)) == 0o644
@@ -204,10 +211,11 @@ def test_existing_lock_file_of_ours_with_group_bits_is_made_private(tmp_path):
     path.write_text("")
     os.chmod(path, 0o664)
 
-    with session_lock(str(path), timeout=1, holder_hint=HINT):
+    with session_lock(str(path), no_watchdog(1), HINT):
         assert mode(str(path)) == 0o600
 
 
+@pytest.mark.e2e
 def test_lock_file_removed_while_we_waited_is_locked_anew(holder):
     """`logout` may remove a lock file nobody holds; a waiter that had it open must not then hold
     a lock on a file no longer there while a newcomer locks the new one."""
@@ -215,7 +223,7 @@ def test_lock_file_removed_while_we_waited_is_locked_anew(holder):
     acquired = []
 
     def wait_then_lock():
-        with session_lock(path, timeout=10, holder_hint=HINT):
+        with session_lock(path, no_watchdog(10), HINT):
             acquired.append(os.stat(path).st_ino)
             time.sleep(0.2)
 
@@ -238,7 +246,8 @@ def test_lock_file_removed_while_we_waited_is_locked_anew(holder):
 ANNOUNCING_HOLDER = """
 import sys, time
 from mfa_process.session.lock import session_lock
-with session_lock(sys.argv[1], 5, sys.argv[2]) as held:
+from mfa_process.watchdog import no_watchdog
+with session_lock(sys.argv[1], no_watchdog(5), sys.argv[2]) as held:
     if len(sys.argv) > 3:
         held.announce(sys.argv[3])
     print("locked", flush=True)
@@ -274,11 +283,12 @@ def start_holder(tmp_path):
 
 def timeout_message(path: str, hint: str = "the waiter's own guess") -> str:
     with pytest.raises(LockTimeoutError) as raised:
-        with session_lock(path, timeout=0.3, holder_hint=hint):
+        with session_lock(path, no_watchdog(0.3), hint):
             pytest.fail("acquired a held lock")
     return str(raised.value)
 
 
+@pytest.mark.e2e
 def test_waiter_that_times_out_says_what_the_holder_announced(start_holder):
     path = start_holder(HINT, "waiting on STS at http://127.0.0.1:4566/")
 
@@ -288,6 +298,7 @@ def test_waiter_that_times_out_says_what_the_holder_announced(start_holder):
     assert "own guess" not in message
 
 
+@pytest.mark.e2e
 def test_holder_announces_its_hint_by_default(start_holder):
     path = start_holder("asking for the MFA code of profile 'prod'")
 
@@ -296,6 +307,7 @@ def test_holder_announces_its_hint_by_default(start_holder):
     assert "that is asking for the MFA code of profile 'prod';" in message
 
 
+@pytest.mark.e2e
 def test_announced_phase_is_one_short_line_without_control_characters(start_holder):
     nasty = "waiting\x1b]0;pwned\x07 on\r STS\u202e\nsecond line " + "x" * 5000
     path = start_holder(HINT, nasty)
@@ -325,7 +337,7 @@ def test_waiter_uses_its_own_hint_when_the_holder_announced_nothing(tmp_path):
 
 def test_announce_after_release_does_nothing(tmp_path):
     path = str(tmp_path / "session.lock")
-    with session_lock(path, timeout=1, holder_hint=HINT) as held:
+    with session_lock(path, no_watchdog(1), HINT) as held:
         held.announce("calling STS")
     held.announce("too late")
 

@@ -191,6 +191,7 @@ print(os.getppid(), watch.alive(), flush=True)
 """
 
 
+@pytest.mark.e2e
 def test_caller_watch_notices_that_its_parent_exited(tmp_path: Path) -> None:
     go = tmp_path / "parent-gone"
     argv = [sys.executable, "-c", INTERMEDIATE, WATCHER, str(go)]
@@ -219,7 +220,8 @@ def test_caller_watch_in_this_process_sees_its_parent_alive() -> None:
 HOLDER = """
 import sys, time
 from mfa_process.session.lock import session_lock
-with session_lock(sys.argv[1], 5, "holder"):
+from mfa_process.watchdog import no_watchdog
+with session_lock(sys.argv[1], no_watchdog(5), "holder"):
     print("locked", flush=True)
     time.sleep(60)
 """
@@ -234,12 +236,13 @@ def held_lock(tmp_path: Path):
         yield path
 
 
+@pytest.mark.e2e
 def test_lock_wait_ends_soon_after_the_caller_is_gone(held_lock: str) -> None:
     started = time.monotonic()
     gone_at = started + 0.3
 
     with pytest.raises(CallerGoneError) as raised:
-        with session_lock(held_lock, 5, "asking for the MFA code", caller_alive=lambda: time.monotonic() < gone_at):
+        with session_lock(held_lock, Watchdog(5, lambda: time.monotonic() < gone_at), "asking for the MFA code"):
             pytest.fail("acquired a lock another process holds")
 
     waited = time.monotonic() - started
@@ -247,19 +250,21 @@ def test_lock_wait_ends_soon_after_the_caller_is_gone(held_lock: str) -> None:
     assert "stopped waiting for another mfa-process" in str(raised.value)
 
 
+@pytest.mark.e2e
 def test_lock_wait_for_a_caller_already_gone_ends_within_a_poll(held_lock: str) -> None:
     started = time.monotonic()
 
     with pytest.raises(CallerGoneError):
-        with session_lock(held_lock, 5, "asking for the MFA code", caller_alive=lambda: False):
+        with session_lock(held_lock, Watchdog(5, lambda: False), "asking for the MFA code"):
             pass
 
     assert time.monotonic() - started < POLL_SECONDS + 0.5
 
 
+@pytest.mark.e2e
 def test_lock_wait_with_the_caller_there_still_times_out(held_lock: str) -> None:
     with pytest.raises(LockTimeoutError):
-        with session_lock(held_lock, 0.3, "asking for the MFA code", caller_alive=lambda: True):
+        with session_lock(held_lock, Watchdog(0.3, lambda: True), "asking for the MFA code"):
             pass
 
 
@@ -278,6 +283,7 @@ def _pids(stdout: str):
     return [int(pid) for pid in stdout.split()]
 
 
+@pytest.mark.e2e
 def test_a_helper_past_the_deadline_is_killed_with_its_children() -> None:
     watchdog = Watchdog(0.5, lambda: True, HINT)
     started = time.monotonic()
@@ -291,6 +297,7 @@ def test_a_helper_past_the_deadline_is_killed_with_its_children() -> None:
     assert len(pids) == 2 and wait_gone(pids, 2) == []
 
 
+@pytest.mark.e2e
 def test_a_helper_is_killed_with_its_children_when_the_caller_is_gone(tmp_path: Path) -> None:
     out = tmp_path / "pids"
     script = FAMILY.replace("flush=True)", f"flush=True, file=open({str(out)!r}, 'w'))")
@@ -315,6 +322,7 @@ time.sleep(1000)
 """
 
 
+@pytest.mark.e2e
 def test_a_helper_whose_grandchild_left_its_group_still_ends_at_the_deadline(tmp_path: Path) -> None:
     """The bound holds even when something the helper started keeps its output pipe open."""
     out = tmp_path / "escaped.pid"

@@ -17,6 +17,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the ca
 if TYPE_CHECKING:
     from typing import Callable, Optional, Protocol, Set
 
+    from ..watchdog import Watchdog
     from .cache import CachedSession, SessionCache
     from .credentials import Credentials
     from .lock import HeldLock
@@ -100,7 +101,7 @@ class CachedSessionProvider:
             try:
                 self.cache.ensure_directory()
                 self._held = held.enter_context(
-                    session_lock(self.cache.lock_path_for(key), self.lock_timeout, holder_hint, self.caller_alive)
+                    session_lock(self.cache.lock_path_for(key), self._lock_watchdog(), holder_hint)
                 )
                 held.callback(self._release)
             except UnsafeCacheError as error:  # a folder or lock file we must not use: served alike
@@ -124,6 +125,11 @@ class CachedSessionProvider:
             except OSError as error:
                 self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
             return credentials
+
+    def _lock_watchdog(self) -> Watchdog:
+        from ..watchdog import Watchdog
+
+        return Watchdog(self.lock_timeout, self.caller_alive)
 
     def announce(self, phase: str) -> None:
         """Tell processes waiting on our lock what we wait on now ("waiting on STS at ...")."""

@@ -18,12 +18,13 @@ import sys
 import time
 from contextlib import contextmanager
 
-from ..errors import CallerGoneError, LockTimeoutError, UnsafeCacheError
-from ..watchdog import POLL_SECONDS
+from ..errors import LockTimeoutError, UnsafeCacheError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Callable, Iterator, Optional
+
+    from ..watchdog import Watchdog
 
 RETRY_SECONDS = 0.05  # between two tries of a held lock (filelock's default poll interval)
 MAX_PHASE_CHARS = 200
@@ -60,19 +61,18 @@ class HeldLock:
 
 
 @contextmanager
-def session_lock(
-    path: str, timeout: float, holder_hint: str, caller_alive: Callable[[], bool] = lambda: True
-) -> Iterator[HeldLock]:
-    """Hold the lock at ``path``; wait at most ``timeout`` seconds for it, and not at all once
-    the program that started us is gone. ``holder_hint`` is what we announce while holding it
-    (until ``announce`` says otherwise), and what a timeout says if the holder announced nothing.
+def session_lock(path: str, watchdog: Watchdog, holder_hint: str) -> Iterator[HeldLock]:
+    """Hold the lock at ``path``; wait for it until the watchdog's deadline (the lock timeout),
+    and not at all once the program that started us is gone. ``holder_hint`` is what we announce
+    while holding it (until ``announce`` says otherwise), and what a timeout says if the holder
+    announced nothing.
 
     Raises UnsafeCacheError if the lock file is a link, not a regular file, or not ours."""
     if sys.platform == "win32":  # pragma: no cover - Windows
-        with _windows_lock(path, timeout, holder_hint, caller_alive):
+        with _windows_lock(path, watchdog, holder_hint):
             yield HeldLock(path, None)
         return
-    fd = _acquire(path, timeout, holder_hint, caller_alive)
+    fd = _acquire(path, watchdog, holder_hint)
     held = HeldLock(path, fd)
     try:
         held.announce(holder_hint)
@@ -86,28 +86,25 @@ def session_lock(
         os.close(fd)  # drops the flock
 
 
-def _acquire(path: str, timeout: float, holder_hint: str, caller_alive: Callable[[], bool]) -> int:
-    """The descriptor of the lock file at ``path``, flock-ed by us."""
-    import fcntl
+def _give_up_if_due(watchdog: Watchdog, holder: Callable[[], str]) -> None:
+    """End the wait for a held lock: the caller is gone, or the lock timeout has passed
+    (``holder`` says what the other process is doing, read only then)."""
+    watchdog.check_caller("another mfa-process")
+    if watchdog.expired():
+        raise LockTimeoutError(
+            f"waited {watchdog.timeout:g} s for another mfa-process that is {holder()}; "
+            "answer or cancel its prompt (or let it finish), then run the command again"
+        )
 
-    deadline = time.monotonic() + timeout
+
+def _acquire(path: str, watchdog: Watchdog, holder_hint: str) -> int:
+    """The descriptor of the lock file at ``path``, flock-ed by us."""
     fd = _open_lock_file(path)
     try:
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except (BlockingIOError, PermissionError):  # held (some file systems say EACCES)
-                if not caller_alive():
-                    raise CallerGoneError(
-                        "the program that started mfa-process is gone; stopped waiting for another mfa-process"
-                    ) from None
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise LockTimeoutError(
-                        f"waited {timeout:g} s for another mfa-process that is {_announced(fd) or holder_hint}; "
-                        "answer or cancel its prompt (or let it finish), then run the command again"
-                    ) from None
-                time.sleep(min(RETRY_SECONDS, remaining, POLL_SECONDS))
+            if not _try_flock(fd):
+                _give_up_if_due(watchdog, lambda: _announced(fd) or holder_hint)
+                time.sleep(min(RETRY_SECONDS, watchdog.next_wait()))
                 continue
             if _still_named(path, fd):
                 locked, fd = fd, -1
@@ -119,6 +116,16 @@ def _acquire(path: str, timeout: float, holder_hint: str, caller_alive: Callable
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _try_flock(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):  # held (some file systems say EACCES)
+        return False
+    return True
 
 
 def _open_lock_file(path: str) -> int:
@@ -193,30 +200,23 @@ def one_line(text: str) -> str:
 
 
 @contextmanager
-def _windows_lock(
-    path: str, timeout: float, holder_hint: str, caller_alive: Callable[[], bool]
-) -> Iterator[None]:  # pragma: no cover - Windows
+def _windows_lock(path: str, watchdog: Watchdog, holder_hint: str) -> Iterator[None]:  # pragma: no cover - Windows
     """msvcrt locking through filelock (>= 3.20.1 refuses reparse points at the lock path)."""
     from filelock import FileLock, Timeout
 
     if os.path.islink(path):
         raise UnsafeCacheError(f"the lock file {path} is a symbolic link; remove it")
     lock = FileLock(path, mode=0o600)
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def acquired() -> bool:
         try:
-            lock.acquire(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
-            break
+            lock.acquire(timeout=watchdog.next_wait())
         except Timeout:
-            if not caller_alive():
-                raise CallerGoneError(
-                    "the program that started mfa-process is gone; stopped waiting for another mfa-process"
-                ) from None
-            if time.monotonic() >= deadline:
-                raise LockTimeoutError(
-                    f"waited {timeout:g} s for another mfa-process that is {holder_hint}; "
-                    "answer or cancel its prompt (or let it finish), then run the command again"
-                ) from None
+            return False
+        return True
+
+    while not acquired():
+        _give_up_if_due(watchdog, lambda: holder_hint)
     try:
         yield
     finally:
