@@ -14,6 +14,7 @@ import pytest
 import totp
 from secret_guard import SecretGuard
 from sts_double import DEFAULT_USER, StsDouble, User
+from sts_double_process import StsDoubleProcess
 
 from mfa_process.errors import MfaProcessError
 
@@ -50,10 +51,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture
-def sts(secret_guard: SecretGuard) -> Iterator[StsDouble]:
-    with StsDouble() as double:
-        secret_guard.watch_double(double)
+def sts(secret_guard: SecretGuard) -> Iterator[StsDoubleProcess]:
+    """The STS double, in a process of its own: no server thread in the test process, which
+    pexpect forks (tests/sts_double_process.py). StsDouble's API: calls(), requests, settings."""
+    with StsDoubleProcess() as double:
+        secret_guard.watch_double(double)  # type: ignore[arg-type] # the same API, over loopback
         yield double
+
 
 
 class AwsHome:

@@ -8,7 +8,9 @@ MFA context. Actions: STS GetSessionToken, GetCallerIdentity and AssumeRole, and
 they were obtained with MFA).
 
 Run standalone: ``python tests/sts_double.py [--port N]`` prints one JSON line (url and the
-default user's keys, MFA serial and TOTP secret) and serves until Ctrl-C.
+default user's keys, MFA serial and TOTP secret) and serves until Ctrl-C. With ``--control`` it
+also serves its test controls under a secret path (the line gives it as ``control``): that is how
+the test suite drives it in a process of its own (tests/sts_double_process.py).
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote
 
 try:
+    from .sts_rewrites import Rewrite
     from .totp import counter_at, hotp
 except ImportError:  # run as a script, or imported with tests/ on sys.path
+    from sts_rewrites import Rewrite  # type: ignore[no-redef]
     from totp import counter_at, hotp  # type: ignore[no-redef]
 
 NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -131,6 +135,24 @@ class _Session:
     session_token: str
     expires: float
 
+    def public(self, access_key_id: str) -> IssuedSession:
+        """What a test may see of this session (tests/sts_double_process.py sends it as JSON)."""
+        secret, token, caller = self.secret_access_key, self.session_token, self.caller
+        return IssuedSession(access_key_id, secret, token, self.expires, caller.account, caller.mfa, caller.role_arn)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A session the double issued, as a test may inspect it (JSON-able: it crosses processes)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires: float  # epoch seconds; the answer's Expiration is this, in whole seconds
+    account: str
+    mfa: bool
+    role_arn: str | None
+
 
 class StsError(Exception):
     """An STS error answer: HTTP status, error code and message."""
@@ -150,9 +172,11 @@ class StsDouble:
         *,
         port: int = 0,
         deny_without_mfa: bool = True,
+        control: bool = False,
     ) -> None:
         """`skew_windows`: TOTP windows accepted either side of now. `deny_without_mfa`: the
-        seed's identity policy (deny all but GetSessionToken/GetCallerIdentity without MFA)."""
+        seed's identity policy (deny all but GetSessionToken/GetCallerIdentity without MFA).
+        `control`: also serve the test controls over HTTP, under a secret path (`control_url`)."""
         self._users = {u.access_key_id: u for u in users}
         self.skew_windows = skew_windows
         self.deny_without_mfa = deny_without_mfa
@@ -164,6 +188,8 @@ class StsDouble:
         self.hang: bool = False  # read each request, record it, never answer (until stop())
         self._released = threading.Event()
         self.url: str = ""
+        self.control_url: str = ""
+        self._control = control
         self._port = port
         self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
@@ -179,9 +205,11 @@ class StsDouble:
             raise RuntimeError("already started")
         server = _Server(("127.0.0.1", self._port), _Handler)
         server.double = self
+        server.control = _Control(self) if self._control else None
         self._released.clear()
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        self.control_url = self.url + server.control.prefix.rstrip("/") if server.control else ""
         threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="sts-double"
         ).start()
@@ -236,6 +264,17 @@ class StsDouble:
         with self._lock:
             return [(akid, s.secret_access_key, s.session_token) for akid, s in self._sessions.items()]
 
+    def sessions(self) -> list[IssuedSession]:
+        """Every session issued so far, in order, with its expiry and who it was issued to."""
+        with self._lock:
+            return [session.public(akid) for akid, session in self._sessions.items()]
+
+    def issue_session(self, access_key_id: str, duration: int = 3600) -> IssuedSession:
+        """Issue an MFA session to a user's key directly, as GetSessionToken with a good code would."""
+        user = self._users[access_key_id]
+        self._issue(_Caller(user, temporary=True, mfa=True), duration)
+        return self.sessions()[-1]
+
     # ---- request processing (called from handler threads) ---------------------------------
     def _answer(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, str, str]:
         path, _, query = target.partition("?")
@@ -243,10 +282,11 @@ class StsDouble:
         if method == "POST":
             params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         action = params.get("Action", "")
-        m = re.search(r"Credential=([^/,\s]*)", headers.get("Authorization", ""))
+        m = re.search(r"Credential=([^/,\s]*)(?:/\d{8}/([^/,\s]+)/)?", headers.get("Authorization", ""))
         record: dict[str, Any] = {
             "action": action,
             "access_key_id": m.group(1) if m else None,
+            "region": m.group(2) if m else None,  # of the SigV4 credential scope the client signed for
             "params": params,
             "status": None,
             "code": None,
@@ -466,9 +506,59 @@ class StsDouble:
         )
 
 
+class _Control:
+    """The test controls over HTTP: ``POST <control_url>/<operation>`` with a JSON list of
+    arguments answers ``{"result": ...}``. The path holds a secret, so no other local process can
+    drive the double (the STS API itself takes any signed request, as a real endpoint would)."""
+
+    SETTINGS = ("hang", "delay", "throttle", "expiry_offset", "deny_without_mfa", "skew_windows", "rewrite")
+
+    def __init__(self, double: StsDouble) -> None:
+        self.double = double
+        self.prefix = f"/control-{secrets.token_hex(16)}/"
+
+    def handles(self, path: str) -> bool:
+        return hmac.compare_digest(path[: len(self.prefix)].encode("utf-8", "replace"), self.prefix.encode())
+
+    def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
+        operation = path[len(self.prefix) :]
+        try:
+            args = json.loads(body or b"[]")
+            result = self._run(operation, args)
+        except Exception as error:  # the test sees what it asked wrong, the double keeps serving
+            return 400, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode()
+        return 200, json.dumps({"result": result}).encode()
+
+    def _run(self, operation: str, args: list[Any]) -> Any:
+        double = self.double
+        if operation == "get" and args[0] in self.SETTINGS:
+            value = getattr(double, args[0])
+            return value.to_json() if isinstance(value, Rewrite) else value
+        if operation == "set" and args[0] in self.SETTINGS:
+            name, value = args
+            if name == "rewrite":
+                value = None if value is None else Rewrite.from_json(value)
+            setattr(double, name, value)
+            return None
+        queries: dict[str, Callable[..., Any]] = {
+            "add_role": double.add_role,
+            "calls": double.calls,
+            "key_facts": double.key_facts,
+            "requests": lambda: double.requests,
+            "users": lambda: [asdict(user) for user in double.users()],
+            "issued_sessions": double.issued_sessions,
+            "sessions": lambda: [asdict(session) for session in double.sessions()],
+            "issue_session": lambda *a: asdict(double.issue_session(*a)),
+        }
+        if operation not in queries:
+            raise ValueError(f"no control {operation!r} {args!r:.60}")
+        return queries[operation](*args)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     double: StsDouble
+    control: _Control | None
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client goes away mid-answer; report real bugs."""
@@ -483,6 +573,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         double = self.server.double
+        control = self.server.control
+        if control is not None and control.handles(self.path):  # never recorded, delayed or hung
+            self.close_connection = True
+            status, data = control.answer(self.path, body)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+            return
         status, xml, request_id = double._answer(self.command, self.path, self.headers, body)
         self.close_connection = True  # a stopped double must not keep answering on kept-alive sockets
         if double.hang:
@@ -556,12 +657,20 @@ def _stable_id(seed: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve in the foreground; print one JSON line with the url and the default user."""
+    """Serve in the foreground; print one JSON line with the url and the (first) user."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--skew-windows", type=int, default=1, help="TOTP windows accepted either side of now")
+    parser.add_argument("--allow-without-mfa", action="store_true", help="no deny-without-MFA identity policy")
+    parser.add_argument("--users-from-stdin", action="store_true", help="the IAM users: a JSON list on stdin")
+    parser.add_argument("--control", action="store_true", help="serve the test controls under a secret path")
     args = parser.parse_args(argv)
-    double = StsDouble(port=args.port).start()
-    print(json.dumps({"url": double.url, **asdict(DEFAULT_USER)}), flush=True)
+    users = [User(**user) for user in json.load(sys.stdin)] if args.users_from_stdin else [DEFAULT_USER]
+    double = StsDouble(
+        users, args.skew_windows, port=args.port, deny_without_mfa=not args.allow_without_mfa, control=args.control
+    ).start()
+    control = {"control": double.control_url} if args.control else {}
+    print(json.dumps({"url": double.url, **asdict(users[0]), **control}), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -10,29 +10,14 @@ and nothing asked for a new session until `mfa-process logout`.
 
 from __future__ import annotations
 
-import calendar
-import re
-import time
-
 import pytest
 from conftest import AwsHome, contract
+from sts_rewrites import Rewrite, shift_expiration
 from test_red_team_sts import assert_one_clean_line
 
 
-def shift_expiration(hours: float):
-    def rewrite(status, kind, body):
-        match = re.search(r"<Expiration>(.*?)Z</Expiration>", body)
-        if not match:
-            return status, kind, body
-        epoch = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
-        naive_local = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch + hours * 3600))  # no zone
-        return status, kind, body.replace(match.group(0), f"<Expiration>{naive_local}</Expiration>")
-
-    return rewrite
-
-
 def test_an_expiration_hours_past_the_duration_asked_for_is_refused(aws: AwsHome) -> None:
-    aws.sts.rewrite = shift_expiration(9)  # a UTC+9 endpoint's local time, zone-less
+    aws.sts.rewrite = Rewrite(shift_expiration, 9)  # a UTC+9 endpoint's local time, zone-less
 
     result = aws.run(["--profile", "base", "--token-code", aws.code(), "--duration", "3600"])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from conftest import AwsHome
+from sts_rewrites import Rewrite, aws_error_instead_of_success
 from test_red_team_sts import assert_one_clean_line
 
 
@@ -24,21 +25,11 @@ def terminal_safe(text: str, keep: str = "") -> bool:
 HOSTILE_MESSAGE = "Denied\nmfa-process: logged in, all fine \u009b2J\u202eevil\u2028x&#13;y\tz"
 
 
-def hostile_error(status, kind, body):
-    if status != 200:
-        return status, kind, body
-    return (
-        403,
-        "text/xml",
-        (
-            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
-            f"<Message>{HOSTILE_MESSAGE}</Message></Error><RequestId>1</RequestId></ErrorResponse>"
-        ),
-    )
+HOSTILE_ERROR = Rewrite(aws_error_instead_of_success, "AccessDenied", HOSTILE_MESSAGE)  # in a 403 AWS error
 
 
 def test_an_error_message_from_the_network_cannot_forge_lines_or_drive_the_terminal(aws: AwsHome) -> None:
-    aws.sts.rewrite = hostile_error
+    aws.sts.rewrite = HOSTILE_ERROR
 
     result = aws.run(["--profile", "base", "--token-code", aws.code()])
 
@@ -48,7 +39,7 @@ def test_an_error_message_from_the_network_cannot_forge_lines_or_drive_the_termi
 
 
 def test_verbose_keeps_the_traceback_lines_but_no_control_character(aws: AwsHome) -> None:
-    aws.sts.rewrite = hostile_error
+    aws.sts.rewrite = HOSTILE_ERROR
 
     result = aws.run(["--profile", "base", "--token-code", aws.code(), "--verbose"])
 

@@ -9,10 +9,9 @@ so every later call prompted (and the Java SDK reads at most 64000 bytes of it).
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from conftest import AwsHome, contract
+from sts_rewrites import Rewrite, pad_field, page
 
 PAGE = "<html><body><h1>{status}</h1><p>Corporate proxy</p><a href='https://login.example/'>sign in</a></body></html>"
 
@@ -33,7 +32,7 @@ def assert_one_clean_line(result, *fragments: str) -> str:
 
 @pytest.mark.parametrize("status", [301, 302, 307, 403, 404, 502, 503])
 def test_an_error_page_says_what_came_back_and_from_where(aws: AwsHome, status: int) -> None:
-    aws.sts.rewrite = lambda _status, _kind, _body: (status, "text/html", PAGE.format(status=status))
+    aws.sts.rewrite = Rewrite(page, status, "text/html", PAGE.format(status=status))
 
     result = aws.run(["--profile", "base", "--token-code", aws.code()])
 
@@ -66,11 +65,7 @@ def test_a_huge_sts_timeout_means_wait_as_long_as_it_takes(aws: AwsHome, seconds
 
 
 def test_an_oversized_session_is_refused_not_served_once_and_then_prompted_for_every_time(aws: AwsHome) -> None:
-    aws.sts.rewrite = lambda status, kind, body: (
-        status,
-        kind,
-        re.sub(r"<SessionToken>", "<SessionToken>" + "A" * 70_000, body),
-    )
+    aws.sts.rewrite = Rewrite(pad_field, "SessionToken", "A", 70_000)
 
     result = aws.run(["--profile", "base", "--token-code", aws.code()])
 

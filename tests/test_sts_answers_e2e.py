@@ -9,6 +9,7 @@ import time
 
 import pytest
 from conftest import AwsHome
+from sts_rewrites import Rewrite, cut_inside_session_token, page, replace_field_text, strip_field
 
 HTML_PAGE = (
     "<!DOCTYPE html><html><head><meta charset=utf-8><title>Sign in</title></head>"
@@ -31,7 +32,7 @@ def assert_clean_failure(result, *fragments: str) -> None:
 def assert_no_secret(aws: AwsHome, text: str) -> None:
     """Neither the base secret nor any secret or token the double issued appears in ``text``."""
     assert aws.user.secret_access_key not in text
-    for session in aws.sts._sessions.values():
+    for session in aws.sts.sessions():
         assert session.secret_access_key not in text
         assert session.session_token[:40] not in text
 
@@ -51,7 +52,7 @@ def test_a_session_that_expires_too_soon_is_refused_and_not_cached(aws: AwsHome,
     result = aws.run(["--profile", "base", "--token-code", aws.code()])
 
     assert_clean_failure(result, "STS returned a session that expires at", "machine's clock says", "check the clock")
-    [issued] = aws.sts._sessions.values()
+    [issued] = aws.sts.sessions()
     assert utc(issued.expires) in result.stderr
     said = re.search(r"clock says (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)", result.stderr).group(1)
     assert utc(started - 1) <= said <= utc(time.time() + 1)
@@ -73,27 +74,19 @@ def test_after_a_refused_session_the_next_good_one_is_served(aws: AwsHome) -> No
 # --- 2. a 200 answer that is not a GetSessionToken response ------------------------------------
 
 
-def strip_field(name: str):
-    return lambda status, kind, body: (status, kind, re.sub(rf"\s*<{name}>.*?</{name}>", "", body, flags=re.S))
-
-
-def truncate_inside_token(status, kind, body):
-    return status, kind, body[: body.index("</SessionToken>") - 20] if status == 200 else body
-
-
 ANSWERS = {
-    "html": (lambda status, kind, body: (200, "text/html", HTML_PAGE), ["text/html", "not a GetSessionToken response"]),
+    "html": (Rewrite(page, 200, "text/html", HTML_PAGE), ["text/html", "not a GetSessionToken response"]),
     "well-formed html": (
-        lambda status, kind, body: (200, "text/html; charset=utf-8", "<html><body><p>hello</p></body></html>"),
+        Rewrite(page, 200, "text/html; charset=utf-8", "<html><body><p>hello</p></body></html>"),
         ["text/html", "not a GetSessionToken response"],
     ),
-    "empty body": (lambda status, kind, body: (200, "text/xml", ""), ["text/xml", "not a GetSessionToken response"]),
-    "truncated xml": (truncate_inside_token, ["text/xml", "not a GetSessionToken response"]),
-    "no SecretAccessKey": (strip_field("SecretAccessKey"), ["without Credentials.SecretAccessKey"]),
-    "no Credentials": (strip_field("Credentials"), ["without Credentials"]),
-    "no Expiration": (strip_field("Expiration"), ["without Credentials.Expiration"]),
+    "empty body": (Rewrite(page, 200, "text/xml", ""), ["text/xml", "not a GetSessionToken response"]),
+    "truncated xml": (Rewrite(cut_inside_session_token, 20), ["text/xml", "not a GetSessionToken response"]),
+    "no SecretAccessKey": (Rewrite(strip_field, "SecretAccessKey"), ["without Credentials.SecretAccessKey"]),
+    "no Credentials": (Rewrite(strip_field, "Credentials"), ["without Credentials"]),
+    "no Expiration": (Rewrite(strip_field, "Expiration"), ["without Credentials.Expiration"]),
     "garbled Expiration": (
-        lambda status, kind, body: (status, kind, re.sub(r"<Expiration>.*?<", "<Expiration>soon<", body)),
+        Rewrite(replace_field_text, "Expiration", "soon"),
         ["text/xml", "not a GetSessionToken response"],
     ),
 }
@@ -123,7 +116,7 @@ def test_verbose_with_a_malformed_answer_redacts_the_secrets_in_the_traceback(aw
 
     assert result.returncode == 1 and result.stdout == ""
     assert "Traceback" in result.stderr
-    [issued] = aws.sts._sessions.values()
+    [issued] = aws.sts.sessions()
     assert issued.secret_access_key not in result.stderr
     assert issued.session_token[:40] not in result.stderr
     assert aws.user.secret_access_key not in result.stderr
