@@ -104,6 +104,10 @@ class MfaCodeRejectedError(StsError):
     """AWS rejected the code: wrong, or already used within its 30-second window."""
 
 
+# What STS's "invalid MFA one time pass code" means, said by the STS call and by --token-code's source.
+MFA_CODE_REJECTED = "AWS rejected the MFA code: it is wrong, or was already used"
+
+
 class MfaDeviceNotAssociatedError(StsError):
     """The MFA serial is not a device of the user that owns the base keys."""
 

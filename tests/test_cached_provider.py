@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from mfa_process.config.mfa_device import parse_mfa_serial
+from mfa_process.config.settings import Settings
 from mfa_process.errors import (
     BaseCredentialsError,
     MfaCodeRejectedError,
@@ -16,6 +18,7 @@ from mfa_process.errors import (
 from mfa_process.session.cache import SessionCache, SessionKey
 from mfa_process.session.cached_provider import CachedSessionProvider
 from mfa_process.session.credentials import REFRESH_MARGIN_SECONDS, Credentials
+from mfa_process.watchdog import no_watchdog
 
 PROFILE = "base"
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -57,7 +60,7 @@ class Factory:
         self.error = error
         self.calls = 0
 
-    def __call__(self) -> FakeUpstream:
+    def __call__(self, announce=None) -> FakeUpstream:
         self.calls += 1
         if self.error is not None:
             raise self.error
@@ -114,15 +117,20 @@ def while_waiting_for_the_lock(monkeypatch):
 
 
 def provider(cache, known, factory, clock=None, refresh=False, warn=None) -> CachedSessionProvider:
+    settings = Settings(
+        profile=PROFILE,
+        device=parse_mfa_serial(SERIAL),
+        duration=DURATION,
+        lock_timeout=2,
+        known_base_access_key_id=known,
+        token_code=None,
+        refresh=refresh,
+    )
     return CachedSessionProvider(
         cache,
-        PROFILE,
-        SERIAL,
-        DURATION,
-        known,
+        settings,
         factory,
-        lock_timeout=2,
-        refresh=refresh,
+        lambda: no_watchdog(settings.lock_timeout),
         warn=warn if warn is not None else (lambda message: None),
         clock=clock or Clock(),
     )

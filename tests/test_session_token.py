@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import boto3
@@ -10,9 +11,9 @@ import botocore.exceptions
 import pytest
 import totp
 from sts_double import DEFAULT_USER, StsDouble, User
-from sts_rewrites import Rewrite, cut_end, empty_field, page, strip_field
 
 from mfa_process.config.mfa_device import parse_mfa_serial
+from mfa_process.config.settings import DEFAULT_STS_TIMEOUT, Settings
 from mfa_process.errors import (
     InvalidAccessKeyError,
     MfaCodeRejectedError,
@@ -24,6 +25,7 @@ from mfa_process.errors import (
     TemporaryBaseCredentialsError,
     ThrottledError,
 )
+from mfa_process.prompt.token_code import TokenCode
 from mfa_process.session.base_keys import BaseSession, open_base_session
 from mfa_process.session.credentials import REFRESH_MARGIN_SECONDS
 from mfa_process.session.session_token import (
@@ -90,14 +92,23 @@ def files(tmp_path, monkeypatch, sts) -> AwsFiles:
     return AwsFiles(tmp_path, monkeypatch, sts)
 
 
-def record_scopes(double: StsDouble):
-    """The region of each request's SigV4 credential scope, as the double received it (read when called)."""
-    return lambda: [request["region"] for request in double.requests]
+def record_scopes(double: StsDouble, monkeypatch):
+    """The region of each request's SigV4 credential scope, as the double received it."""
+    seen = []
+    answer = double._answer
+
+    def recording_answer(method, target, headers, body):
+        match = re.search(r"Credential=[^/,\s]+/\d{8}/([^/]+)/sts/aws4_request", headers.get("Authorization", ""))
+        seen.append(match.group(1) if match else None)
+        return answer(method, target, headers, body)
+
+    monkeypatch.setattr(double, "_answer", recording_answer)
+    return seen
 
 
 @pytest.fixture
-def scopes(sts):
-    return record_scopes(sts)
+def scopes(sts, monkeypatch):
+    return record_scopes(sts, monkeypatch)
 
 
 @pytest.fixture
@@ -140,9 +151,22 @@ def wrong_code(user: User = USER) -> str:
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
 
-def make(code_source=never_called, token_code=None, serial=None, user: User = USER) -> SessionTokenProvider:
-    device = parse_mfa_serial(serial or user.mfa_serial)
-    return SessionTokenProvider("base", open_base_session("base"), device, DURATION, code_source, token_code)
+def settings(serial: str = USER.mfa_serial, duration: int = DURATION, sts_timeout: float = DEFAULT_STS_TIMEOUT):
+    """What SessionTokenProvider reads from the resolved settings: profile, device, duration, STS timeout."""
+    return Settings(
+        profile="base",
+        device=parse_mfa_serial(serial),
+        duration=duration,
+        lock_timeout=95.0,
+        known_base_access_key_id=None,
+        token_code=None,
+        refresh=False,
+        sts_timeout=sts_timeout,
+    )
+
+
+def make(code_source=never_called, serial=None, user: User = USER) -> SessionTokenProvider:
+    return SessionTokenProvider(settings(serial or user.mfa_serial), open_base_session("base"), code_source)
 
 
 def assert_no_secret(message: str, *secrets: str) -> None:
@@ -159,13 +183,13 @@ def test_success_maps_expiration_to_unix_time_and_account_from_the_device(files,
 
     credentials = make(codes).retrieve()
 
-    [issued] = [session for session in sts.sessions() if session.access_key_id == credentials.access_key_id]
+    issued = sts._sessions[credentials.access_key_id]
     assert credentials.expires_at == int(issued.expires)  # Expiration has whole seconds, in UTC
     assert before + DURATION - 1 <= credentials.expires_at <= time.time() + DURATION
     assert credentials.account_id == "123456789012"
     assert credentials.secret_access_key == issued.secret_access_key
     assert credentials.session_token == issued.session_token
-    assert issued.mfa is True
+    assert issued.caller.mfa is True
     assert codes.calls == [(USER.mfa_serial, None)]
     [request] = sts.requests
     assert request["action"] == "GetSessionToken"
@@ -215,7 +239,7 @@ def test_three_rejected_codes_give_up_after_exactly_three_calls(files, sts):
 
 
 def test_token_code_is_used_without_asking(files, sts):
-    credentials = make(never_called, token_code=totp.code(USER.totp_secret)).retrieve()
+    credentials = make(TokenCode(totp.code(USER.totp_secret))).retrieve()
 
     assert credentials.access_key_id.startswith("ASIA")
     assert sts.calls("GetSessionToken") == 1
@@ -223,7 +247,7 @@ def test_token_code_is_used_without_asking(files, sts):
 
 def test_rejected_token_code_says_to_pass_the_next_code_and_is_not_retried(files, sts):
     with pytest.raises(MfaCodeRejectedError) as raised:
-        make(never_called, token_code=wrong_code()).retrieve()
+        make(TokenCode(wrong_code())).retrieve()
 
     assert "pass the next code" in str(raised.value)
     assert sts.calls("GetSessionToken") == 1
@@ -256,7 +280,7 @@ def test_region_is_the_base_profiles_region_when_set(files, sts, scopes, monkeyp
     provider.retrieve()
 
     assert regions == ["eu-west-1"]
-    assert scopes() == ["eu-west-1"]
+    assert scopes == ["eu-west-1"]
 
 
 def test_region_defaults_to_us_east_1_for_the_aws_partition(files, sts, scopes, monkeypatch):
@@ -266,19 +290,19 @@ def test_region_defaults_to_us_east_1_for_the_aws_partition(files, sts, scopes, 
     provider.retrieve()
 
     assert regions == ["us-east-1"]  # not botocore's "aws-global"
-    assert scopes() == ["us-east-1"]
+    assert scopes == ["us-east-1"]
 
 
 def test_region_defaults_to_the_partitions_region_for_china(tmp_path, monkeypatch):
     china = User("li", "123456789012", "AKIACHINAUSER0000001", "li-secret-key", "arn:aws-cn:iam::123456789012:mfa/li", USER.totp_secret)
     with StsDouble(users=[china]) as double:
-        seen = record_scopes(double)
+        seen = record_scopes(double, monkeypatch)
         files = AwsFiles(tmp_path, monkeypatch, double)
         files.write(china)
 
         make(Codes(right_code(china)), user=china).retrieve()
 
-    assert seen() == ["cn-north-1"]
+    assert seen == ["cn-north-1"]
 
 
 # --- AWS errors over HTTP ----------------------------------------------------------------------
@@ -339,9 +363,7 @@ def test_session_credentials_as_base(files, sts):
         aws_secret_access_key=issued["SecretAccessKey"],
         aws_session_token=issued["SessionToken"],
     )
-    provider = SessionTokenProvider(
-        "base", BaseSession(session, issued["AccessKeyId"]), parse_mfa_serial(USER.mfa_serial), DURATION, Codes(right_code())
-    )
+    provider = SessionTokenProvider(settings(), BaseSession(session, issued["AccessKeyId"]), Codes(right_code()))
 
     with pytest.raises(TemporaryBaseCredentialsError) as raised:
         provider.retrieve()
@@ -386,9 +408,7 @@ _MFA_SERIAL = (
     ],
 )
 def test_translate_maps_each_aws_error(code, aws_message, expected, fragment):
-    provider = SessionTokenProvider(
-        "base", BaseSession(None, USER.access_key_id), parse_mfa_serial(USER.mfa_serial), DURATION, never_called
-    )
+    provider = SessionTokenProvider(settings(), BaseSession(None, USER.access_key_id), never_called)
     error = botocore.exceptions.ClientError({"Error": {"Code": code, "Message": aws_message}}, "GetSessionToken")
 
     translated = provider._translate(error)
@@ -405,9 +425,8 @@ def test_translate_maps_each_aws_error(code, aws_message, expected, fragment):
 # --- answers that are not what they should be (issue 8) --------------------------------------------
 
 
-def make_with(code_source=never_called, token_code=None, **options) -> SessionTokenProvider:
-    device = parse_mfa_serial(USER.mfa_serial)
-    return SessionTokenProvider("base", open_base_session("base"), device, DURATION, code_source, token_code, **options)
+def make_with(code_source=never_called, sts_timeout: float = DEFAULT_STS_TIMEOUT, **options) -> SessionTokenProvider:
+    return SessionTokenProvider(settings(sts_timeout=sts_timeout), open_base_session("base"), code_source, **options)
 
 
 def utc(epoch: float) -> str:
@@ -423,7 +442,7 @@ def test_a_session_expiring_within_the_margin_is_refused_with_both_times(files, 
     with pytest.raises(SessionExpiresTooSoonError) as raised:
         provider.retrieve()
 
-    [issued] = sts.sessions()
+    [issued] = sts._sessions.values()
     message = str(raised.value)
     assert f"STS returned a session that expires at {utc(issued.expires)}" in message
     assert f"this machine's clock says {utc(read[-1])}: check the clock" in message
@@ -440,10 +459,9 @@ def test_a_session_just_past_the_margin_is_served(files, sts):
 
 
 def test_a_session_as_long_as_asked_but_still_inside_the_margin_blames_the_duration(files, sts):
-    device = parse_mfa_serial(USER.mfa_serial)
     later = time.time() + 5  # the answer took a while: 901 s asked, 896 s left
     provider = SessionTokenProvider(
-        "base", open_base_session("base"), device, 901, Codes(right_code()), clock=lambda: later
+        settings(duration=901), open_base_session("base"), Codes(right_code()), clock=lambda: later
     )
 
     with pytest.raises(SessionExpiresTooSoonError) as raised:
@@ -455,14 +473,19 @@ def test_a_session_as_long_as_asked_but_still_inside_the_margin_blames_the_durat
 NOT_GST = "not a GetSessionToken"
 
 
+def without(name: str, empty: bool = False):
+    replacement = f"<{name}></{name}>" if empty else ""
+    return lambda s, t, b: (s, t, re.sub(rf"<{name}>.*?</{name}>", replacement, b))
+
+
 @pytest.mark.parametrize(
     "rewrite, fragment",
     [
-        (Rewrite(page, 200, "text/html", "<html><body>sign in</body></html>"), f"with text/html, {NOT_GST}"),
-        (Rewrite(page, 200, "text/html", "<!DOCTYPE html><p>sign in<br>"), f"with text/html, {NOT_GST}"),
-        (Rewrite(cut_end, 60), f"with text/xml, {NOT_GST}"),
-        (Rewrite(strip_field, "SessionToken"), "without Credentials.SessionToken"),
-        (Rewrite(empty_field, "AccessKeyId"), "without Credentials.AccessKeyId"),
+        (lambda s, t, b: (200, "text/html", "<html><body>sign in</body></html>"), f"with text/html, {NOT_GST}"),
+        (lambda s, t, b: (200, "text/html", "<!DOCTYPE html><p>sign in<br>"), f"with text/html, {NOT_GST}"),
+        (lambda s, t, b: (s, t, b[:-60]), f"with text/xml, {NOT_GST}"),
+        (without("SessionToken"), "without Credentials.SessionToken"),
+        (without("AccessKeyId", empty=True), "without Credentials.AccessKeyId"),
     ],
     ids=["xhtml", "html", "truncated", "no-token", "empty-key-id"],
 )
@@ -477,7 +500,7 @@ def test_a_malformed_answer_is_a_typed_error_naming_the_endpoint_and_not_retried
     assert f"the STS endpoint {sts.url} answered HTTP 200" in message
     assert fragment in message
     assert "AWS_ENDPOINT_URL_STS" in message
-    [issued] = sts.sessions()
+    [issued] = sts._sessions.values()
     assert_no_secret(message, issued.secret_access_key, issued.session_token)
     assert sts.calls("GetSessionToken") == 1 and len(codes.calls) == 1
 

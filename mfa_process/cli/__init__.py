@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import import_module
 
 from ..errors import EXIT_FAILURE, EXIT_INTERRUPTED, MfaProcessError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import List, Optional, TextIO
+    from typing import Callable, List, Mapping, Optional, TextIO
+
+    Command = Callable[[List[str], Mapping[str, str], TextIO, TextIO], int]
 
 COMMANDS = ("login", "status", "logout", "env", "exec", "configure")
 
@@ -26,12 +27,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     verbose = "--verbose" in own_args or "-v" in own_args
     try:
         if args and args[0] in COMMANDS:
-            command = import_module(f"{__name__}.{args[0]}_command")
-            status = command.run(args[1:], os.environ, sys.stdout)
+            status = _command(args[0])(args[1:], os.environ, sys.stdout, sys.stderr)
         else:
             from . import credential_process
 
-            status = credential_process.run(args, os.environ, sys.stdout)
+            status = credential_process.run(args, os.environ, sys.stdout, sys.stderr)
         if sys.stdout is not None:
             sys.stdout.flush()  # here, not at exit, where a failure would be reported as Python's own
         return status
@@ -54,6 +54,35 @@ def main(argv: Optional[List[str]] = None) -> int:
             verbose,
             sys.stderr,
         )
+
+
+def _command(name: str) -> Command:
+    """The companion command ``name`` (one of COMMANDS), imported only now."""
+    if name == "login":
+        from . import login_command
+
+        return login_command.run
+    if name == "status":
+        from . import status_command
+
+        return status_command.run
+    if name == "logout":
+        from . import logout_command
+
+        return logout_command.run
+    if name == "env":
+        from . import env_command
+
+        return env_command.run
+    if name == "exec":
+        from . import exec_command
+
+        return exec_command.run
+    if name == "configure":
+        from . import configure_command
+
+        return configure_command.run
+    raise AssertionError(f"no command {name}")
 
 
 def _fail(message: str, exit_code: int, verbose: bool, stderr: TextIO) -> int:

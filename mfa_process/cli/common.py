@@ -1,10 +1,10 @@
-"""What the commands share: argument parsing that fails in one line, the session options, and
-the provider chain (cache in front of GetSessionToken in front of the terminal prompt)."""
+"""What the commands share: argument parsing that fails in one line, the session options read
+into Settings, warnings on stderr, and the times they print. The provider chain itself is the
+library's (session/chain.py)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from ..config.recursion_guard import check_not_resolving
@@ -17,18 +17,12 @@ from ..config.settings import (
 )
 from ..errors import EXIT_USAGE
 from ..prompt import PROMPTS
-from ..session.cache import SessionCache
-from ..session.cache_dir import default_cache_dir
-from ..session.cached_provider import CachedSessionProvider
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import List, Mapping, NoReturn, Optional
+    from typing import Callable, Mapping, NoReturn, Optional, TextIO
 
     from ..config.settings import Settings
-    from ..prompt import CodeSource
-    from ..session.cached_provider import Upstream
-    from ..watchdog import Watchdog
 
 HELP_WIDTH = 88
 
@@ -123,76 +117,9 @@ def session_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
     )
 
 
-def session_cache(environ: Mapping[str, str]) -> SessionCache:
-    return SessionCache(default_cache_dir(environ))
-
-
-def session_provider(settings: Settings, environ: Mapping[str, str]) -> CachedSessionProvider:
-    """The provider chain: cache in front of GetSessionToken in front of the code source.
-
-    Every wait (prompt, dialog, helper command, lock) is bounded by mfa_prompt_timeout and ends
-    as soon as the program that started us is gone.
-    """
-    from ..system import CallerWatch
-
-    caller = CallerWatch()
-
-    def new_watchdog() -> Watchdog:
-        from ..watchdog import Watchdog
-
-        hint = f"run `mfa-process login --profile {settings.profile}` in a terminal first"
-        return Watchdog(settings.prompt_timeout, caller.alive, hint)
-
-    def open_upstream() -> Upstream:
-        from ..prompt.choose import code_source
-        from ..session.base_keys import open_base_session
-        from ..session.session_token import SessionTokenProvider
-
-        chosen: List[CodeSource] = []
-
-        def ask(mfa_serial: str, notice: Optional[str]) -> str:
-            """Pick the code source only when a code is needed: a waiter that finds the
-            session cached after the lock must not fail for want of a terminal."""
-            provider.announce(f"asking for the MFA code of profile '{settings.profile}'")
-            if not chosen:
-                chosen.append(
-                    code_source(
-                        settings.prompt,
-                        settings.profile,
-                        settings.mfa_process_command,
-                        settings.oath_account,
-                        new_watchdog,
-                        environ,
-                    )
-                )
-            return chosen[0](mfa_serial, notice)
-
-        return SessionTokenProvider(
-            settings.profile,
-            open_base_session(settings.profile),
-            settings.device,
-            settings.duration,
-            ask,
-            settings.token_code,
-            sts_timeout=settings.sts_timeout,
-            on_calling_sts=lambda endpoint: provider.announce(
-                f"waiting on STS at {endpoint} (for up to {settings.sts_timeout:g} s)"
-            ),
-        )
-
-    provider = CachedSessionProvider(
-        session_cache(environ),
-        settings.profile,
-        settings.device.serial,
-        settings.duration,
-        settings.known_base_access_key_id,
-        open_upstream,
-        settings.lock_timeout,
-        refresh=settings.refresh,
-        warn=lambda message: print(f"mfa-process: warning: {message}", file=sys.stderr),
-        caller_alive=caller.alive,
-    )
-    return provider
+def warner(stderr: TextIO) -> Callable[[str], None]:
+    """Where the library's warnings go: one line each on the command's stderr."""
+    return lambda message: print(f"mfa-process: warning: {message}", file=stderr)
 
 
 def local_time(epoch: float) -> str:

@@ -22,7 +22,7 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     parser = new_parser(
         "mfa-process configure",
         "Add a profile that runs mfa-process for a base profile, and set the base's mfa_serial.",

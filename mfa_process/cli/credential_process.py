@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .. import __version__
-from .common import add_session_options, new_parser, session_provider, session_settings
+from ..session.chain import build_provider
+from .common import add_session_options, new_parser, session_settings, warner
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
@@ -47,9 +48,9 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     args = build_parser().parse_args(argv)
-    credentials = session_provider(session_settings(args, environ), environ).retrieve()
+    credentials = build_provider(session_settings(args, environ), environ, warner(stderr)).retrieve()
     stdout.write(credentials.to_json() + "\n")
     stdout.flush()
     return 0

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import List, Mapping, TextIO
 
+from ..session.chain import build_provider
 from ..session.shell_env import SHELLS, credential_variables, render, stale_variables
-from .common import add_session_options, new_parser, session_provider, session_settings
+from .common import add_session_options, new_parser, session_settings, warner
 
 EXAMPLES = """\
 examples:
@@ -20,7 +21,7 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     parser = new_parser(
         "mfa-process env", "Print shell lines that set AWS_ACCESS_KEY_ID and friends for an MFA session.", EXAMPLES
     )
@@ -28,7 +29,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     parser.add_argument("--shell", choices=SHELLS, default="sh", help="quoting and syntax for this shell (default sh)")
     args = parser.parse_args(argv)
     settings = session_settings(args, environ)
-    credentials = session_provider(settings, environ).retrieve()
+    credentials = build_provider(settings, environ, warner(stderr)).retrieve()
     variables = credential_variables(credentials, settings.region, settings.profile)
     # this process inherited the shell's exported variables: unset the ones that would outrank the keys
     stdout.write(render(variables, args.shell, unset=stale_variables(environ)))

@@ -11,9 +11,10 @@ import argparse
 from typing import List, Mapping, TextIO
 
 from ..errors import ConfigError
+from ..session.chain import build_provider
 from ..session.shell_env import command_environment
 from ..system import run_command
-from .common import add_session_options, new_parser, session_provider, session_settings
+from .common import add_session_options, new_parser, session_settings, warner
 
 EXAMPLES = """\
 examples:
@@ -24,7 +25,7 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     parser = new_parser(
         "mfa-process exec",
         "Run a command with an MFA session's keys in its environment.",
@@ -40,5 +41,5 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
     if not command[0]:
         raise ConfigError("the command name is empty (''); put the program to run right after --")
     settings = session_settings(args, environ)
-    credentials = session_provider(settings, environ).retrieve()
+    credentials = build_provider(settings, environ, warner(stderr)).retrieve()
     return run_command(command, command_environment(environ, credentials, settings.region, settings.profile))

@@ -6,19 +6,13 @@ timeouts) is served from the cache without needing a terminal of its own.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import List, Mapping, TextIO
 
+from ..config.settings import Settings
+from ..session.chain import build_provider
 from ..session.credentials import Credentials
-from .common import (
-    add_session_options,
-    local_time,
-    new_parser,
-    session_provider,
-    session_settings,
-    time_left,
-)
+from .common import add_session_options, local_time, new_parser, session_settings, time_left, warner
 
 EXAMPLES = """\
 examples:
@@ -28,32 +22,25 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     parser = new_parser(
         "mfa-process login", "Start an MFA session now, so that every process is served from the cache.", EXAMPLES
     )
     add_session_options(parser)
     args = parser.parse_args(argv)
     settings = session_settings(args, environ)
-    provider = session_provider(settings, environ)
+    provider = build_provider(settings, environ, warner(stderr))
     cached = None if settings.refresh else provider.cached()
     if cached is not None:
-        _report(
-            "already logged in",
-            settings.profile,
-            settings.device.serial,
-            cached.credentials,
-            "; --refresh for a new one",
-        )
+        stderr.write(_report("already logged in", settings, cached.credentials, "; --refresh for a new one"))
         return 0
-    _report("logged in", settings.profile, settings.device.serial, provider.retrieve())
+    stderr.write(_report("logged in", settings, provider.retrieve()))
     return 0
 
 
-def _report(what: str, profile: str, mfa_serial: str, credentials: Credentials, hint: str = "") -> None:
+def _report(what: str, settings: Settings, credentials: Credentials, hint: str = "") -> str:
     left = time_left(credentials.seconds_left(time.time()))
-    print(
-        f"mfa-process: {what}: profile {profile}, MFA device {mfa_serial}, "
-        f"session expires {local_time(credentials.expires_at)} ({left} left){hint}",
-        file=sys.stderr,
+    return (
+        f"mfa-process: {what}: profile {settings.profile}, MFA device {settings.device.serial}, "
+        f"session expires {local_time(credentials.expires_at)} ({left} left){hint}\n"
     )

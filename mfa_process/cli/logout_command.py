@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from typing import List, Mapping, TextIO
 
-from .common import add_verbose_option, new_parser, session_cache
+from ..session.chain import session_cache
+from .common import add_verbose_option, new_parser, warner
 
 EXAMPLES = """\
 examples:
@@ -14,7 +14,7 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     parser = new_parser("mfa-process logout", "Remove cached MFA sessions.", EXAMPLES)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--profile", metavar="NAME", help="remove the sessions of this base profile")
@@ -27,6 +27,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
         stdout.write(f"removed {path}\n")
     if not removed:
         stdout.write("no cached sessions" + ("" if args.all else f" for profile {args.profile}") + "\n")
+    warn = warner(stderr)
     for warning in cache.pop_warnings():  # what was left alone, and why
-        print(f"mfa-process: warning: {warning}", file=sys.stderr)
+        warn(warning)
     return 0

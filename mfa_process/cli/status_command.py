@@ -4,20 +4,13 @@ still served. No secrets: keys and tokens are never shown."""
 from __future__ import annotations
 
 import json
-import sys
 import time
 import unicodedata
 from typing import Dict, List, Mapping, TextIO
 
 from ..session.cache import CachedSession
-from .common import (
-    add_profile_option,
-    add_verbose_option,
-    local_time,
-    new_parser,
-    session_cache,
-    time_left,
-)
+from ..session.chain import session_cache
+from .common import add_profile_option, add_verbose_option, local_time, new_parser, time_left, warner
 
 EXAMPLES = """\
 examples:
@@ -29,7 +22,7 @@ examples:
 COLUMNS = ("PROFILE", "MFA DEVICE", "ACCOUNT", "DURATION", "EXPIRES", "LEFT", "SERVED")
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
     parser = new_parser("mfa-process status", "List cached MFA sessions.", EXAMPLES)
     add_profile_option(parser, required=False)
     parser.add_argument("--json", action="store_true", help="one JSON array, for scripts")
@@ -47,13 +40,14 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO) -> int:
         stdout.write("no cached sessions" + (f" for profile {shown(args.profile)}" if args.profile else "") + "\n")
     else:
         stdout.write(_table([[shown(cell) for cell in _row(session, now)] for session in sessions]))
+    warn = warner(stderr)
     for warning in cache.pop_warnings():  # what the cache did not trust, each with its fix
-        print(f"mfa-process: warning: {shown(warning)}", file=sys.stderr)
+        warn(shown(warning))
     if damaged:
-        print(
+        stderr.write(
             f"mfa-process: {len(damaged)} unreadable cache file(s) ignored (they count as misses): "
-            + ", ".join(shown(path) for path in damaged),
-            file=sys.stderr,
+            + ", ".join(shown(path) for path in damaged)
+            + "\n"
         )
     return 0
 

@@ -17,10 +17,13 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the ca
 if TYPE_CHECKING:
     from typing import Callable, Optional, Protocol, Set
 
+    from ..config.settings import Settings
     from ..watchdog import Watchdog
     from .cache import CachedSession, SessionCache
     from .credentials import Credentials
     from .lock import HeldLock
+
+    Announce = Callable[[str], None]
 
     class Upstream(Protocol):
         """Gets a new session, signed with the base keys (SessionTokenProvider)."""
@@ -32,31 +35,26 @@ if TYPE_CHECKING:
 
 
 class CachedSessionProvider:
+    """The session ``settings`` describe (profile, device, duration, refresh), from the cache
+    when it holds one worth serving, else from the upstream ``open_upstream(announce)`` opens:
+    ``announce`` tells processes waiting on our lock what the upstream waits on. The lock wait
+    is bounded by the watchdog ``new_lock_watchdog`` makes (lock timeout, caller gone)."""
+
     def __init__(
         self,
         cache: SessionCache,
-        profile: str,
-        mfa_serial: str,
-        duration: int,
-        known_base_access_key_id: Optional[str],
-        open_upstream: Callable[[], Upstream],
-        lock_timeout: float,
-        refresh: bool = False,
+        settings: Settings,
+        open_upstream: Callable[[Announce], Upstream],
+        new_lock_watchdog: Callable[[], Watchdog],
         warn: Callable[[str], None] = lambda message: None,
         clock: Callable[[], float] = time.time,
-        caller_alive: Callable[[], bool] = lambda: True,
     ) -> None:
         self.cache = cache
-        self.profile = profile
-        self.mfa_serial = mfa_serial
-        self.duration = duration
-        self.known_base_access_key_id = known_base_access_key_id
+        self.settings = settings
         self.open_upstream = open_upstream
-        self.lock_timeout = lock_timeout
-        self.refresh = refresh
+        self.new_lock_watchdog = new_lock_watchdog
         self.warn = warn
         self.clock = clock
-        self.caller_alive = caller_alive
         self._upstream: Optional[Upstream] = None
         self._warned: Set[str] = set()
         self._held: Optional[HeldLock] = None
@@ -64,7 +62,7 @@ class CachedSessionProvider:
     def cached(self) -> Optional[CachedSession]:
         """The session the cache would serve now, without asking anyone (for `login`, `env`)."""
         try:
-            base_access_key_id = self.known_base_access_key_id or self._open_upstream().base_access_key_id
+            base_access_key_id = self.settings.known_base_access_key_id or self._open_upstream().base_access_key_id
             return self._servable(self.cache.load(self._key(base_access_key_id)))
         finally:
             self._warn_cache_problems()
@@ -77,8 +75,9 @@ class CachedSessionProvider:
 
     def _retrieve(self) -> Credentials:
         started = self.clock()
-        if self.known_base_access_key_id is not None:  # the files name the key: no botocore yet
-            key = self._key(self.known_base_access_key_id)
+        known = self.settings.known_base_access_key_id
+        if known is not None:  # the files name the key: no botocore yet
+            key = self._key(known)
         else:
             key = self._key(self._open_upstream().base_access_key_id)
         hit = self._lookup(key)
@@ -96,12 +95,12 @@ class CachedSessionProvider:
 
         from .lock import session_lock
 
-        holder_hint = f"asking for the MFA code of profile '{self.profile}'"
+        holder_hint = f"asking for the MFA code of profile '{self.settings.profile}'"
         with ExitStack() as held:
             try:
                 self.cache.ensure_directory()
                 self._held = held.enter_context(
-                    session_lock(self.cache.lock_path_for(key), self._lock_watchdog(), holder_hint)
+                    session_lock(self.cache.lock_path_for(key), self.new_lock_watchdog(), holder_hint)
                 )
                 held.callback(self._release)
             except UnsafeCacheError as error:  # a folder or lock file we must not use: served alike
@@ -112,7 +111,7 @@ class CachedSessionProvider:
                 self.warn(f"cannot use the cache folder {self.cache.directory} ({error}); this session is not cached")
                 return self._open_upstream().retrieve()
             fresh = self._servable(self.cache.load(key))
-            if fresh is not None and (not self.refresh or fresh.issued_at > started):
+            if fresh is not None and (not self.settings.refresh or fresh.issued_at > started):
                 return fresh.credentials
             upstream = self._open_upstream()
             key = self._key(upstream.base_access_key_id)  # the same, unless the files misled us
@@ -125,11 +124,6 @@ class CachedSessionProvider:
             except OSError as error:
                 self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
             return credentials
-
-    def _lock_watchdog(self) -> Watchdog:
-        from ..watchdog import Watchdog
-
-        return Watchdog(self.lock_timeout, self.caller_alive)
 
     def announce(self, phase: str) -> None:
         """Tell processes waiting on our lock what we wait on now ("waiting on STS at ...")."""
@@ -149,15 +143,16 @@ class CachedSessionProvider:
     def _open_upstream(self) -> Upstream:
         """Once per run: the slow part, where botocore resolves the base keys."""
         if self._upstream is None:
-            self._upstream = self.open_upstream()
+            self._upstream = self.open_upstream(self.announce)
         return self._upstream
 
     def _lookup(self, key: SessionKey) -> Optional[Credentials]:
-        session = None if self.refresh else self._servable(self.cache.load(key))
+        session = None if self.settings.refresh else self._servable(self.cache.load(key))
         return session.credentials if session is not None else None
 
     def _key(self, base_access_key_id: str) -> SessionKey:
-        return SessionKey(self.profile, base_access_key_id, self.mfa_serial, self.duration)
+        settings = self.settings
+        return SessionKey(settings.profile, base_access_key_id, settings.device.serial, settings.duration)
 
     def _servable(self, session: Optional[CachedSession]) -> Optional[CachedSession]:
         if session is None or not session.credentials.is_servable(self.clock()):

@@ -1,7 +1,8 @@
 """One MFA session from STS GetSessionToken, signed with the base profile's long-term keys.
 
 Only GetSessionToken keeps MFA context for accounts whose SCPs deny requests without it.
-A rejected code is asked for again (it may have been used already in its 30 s window).
+A rejected code is asked for again (it may have been used already in its 30 s window); the
+code source decides whether it has another one (a --token-code has not: prompt/token_code.py).
 Whatever comes back is checked before anyone can cache it: a page that is not a GetSessionToken
 response, a half answer, or a session that would expire within the refresh margin is refused.
 """
@@ -12,9 +13,8 @@ import calendar
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from ..config.mfa_device import MfaDevice
-from ..config.settings import DEFAULT_STS_TIMEOUT
 from ..errors import (
+    MFA_CODE_REJECTED,
     InvalidAccessKeyError,
     MfaCodeRejectedError,
     MfaDeviceNotAssociatedError,
@@ -30,6 +30,7 @@ from .base_keys import BaseSession
 from .credentials import REFRESH_MARGIN_SECONDS, Credentials
 
 if TYPE_CHECKING:
+    from ..config.settings import Settings
     from ..prompt import CodeSource
 
 MAX_CODE_TRIES = 3
@@ -58,26 +59,22 @@ def _ignore(endpoint: str) -> None:
 class SessionTokenProvider:
     def __init__(
         self,
-        profile: str,
+        settings: Settings,
         base: BaseSession,
-        device: MfaDevice,
-        duration: int,
         code_source: CodeSource,
-        token_code: Optional[str] = None,
         *,
-        sts_timeout: float = DEFAULT_STS_TIMEOUT,
         on_calling_sts: Callable[[str], None] = _ignore,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``sts_timeout`` bounds each GetSessionToken call, retries included; ``on_calling_sts``
-        hears the endpoint right before each call (for waiters to say what the holder waits on)."""
-        self.profile = profile
+        """A session of ``settings.duration`` for ``settings.device``; ``settings.sts_timeout``
+        bounds each GetSessionToken call, retries included; ``on_calling_sts`` hears the endpoint
+        right before each call (for waiters to say what the holder waits on)."""
+        self.profile = settings.profile
+        self.device = settings.device
+        self.duration = settings.duration
+        self.sts_timeout = settings.sts_timeout
         self.base = base
-        self.device = device
-        self.duration = duration
         self.code_source = code_source
-        self.token_code = token_code
-        self.sts_timeout = sts_timeout
         self.on_calling_sts = on_calling_sts
         self.clock = clock
         self._deadline = float("inf")  # of the call in progress (time.monotonic)
@@ -90,11 +87,6 @@ class SessionTokenProvider:
     def retrieve(self) -> Credentials:
         """Credentials for one new session; asks for a code (again) as needed."""
         client = self._sts_client()
-        if self.token_code is not None:
-            try:
-                return self._get_session_token(client, self.token_code)
-            except MfaCodeRejectedError as error:
-                raise MfaCodeRejectedError(f"{error}; pass the next code your device shows") from error
         rejected: Optional[MfaCodeRejectedError] = None
         for attempt in range(MAX_CODE_TRIES):
             code = self.code_source(self.device.serial, REJECTED_NOTICE if attempt else None)
@@ -267,7 +259,7 @@ class SessionTokenProvider:
             )
         key = _mask(self.base.access_key_id)
         if "invalid MFA one time pass code" in message:
-            return MfaCodeRejectedError("AWS rejected the MFA code: it is wrong, or was already used")
+            return MfaCodeRejectedError(MFA_CODE_REJECTED)
         if "unable to validate MFA code" in message or "associated with this user" in message:
             return MfaDeviceNotAssociatedError(
                 f"MFA device {self.device.serial} does not belong to the IAM user of access key {key} "
