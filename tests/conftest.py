@@ -59,6 +59,21 @@ def sts(secret_guard: SecretGuard) -> Iterator[StsDoubleProcess]:
         yield double
 
 
+# --- e2e: tests that start processes or clients -------------------------------------------------
+
+# Fixtures that start a process (the STS double, mfa-process, AWS clients, fake helper programs,
+# a moto server) or hand the test something that does.
+E2E_FIXTURES = frozenset({"sts", "aws", "fake_bin", "fakes", "moto", "moto_aws"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """Mark ``e2e`` every test in a ``*_e2e.py`` file and every test that uses a process-starting
+    fixture; the few others that start processes carry ``@pytest.mark.e2e`` themselves.
+    ``pytest -m "not e2e"`` (tox -e fast) runs the rest in seconds."""
+    for item in items:
+        if item.path.name.endswith("_e2e.py") or E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 class AwsHome:
     """A throwaway HOME with AWS config files, a private cache and the STS double's endpoint."""

@@ -40,7 +40,7 @@ def run_raises(monkeypatch):
     """Make the credential_process command raise ``error``."""
 
     def install(error: BaseException) -> None:
-        def run(argv, environ, stdout, stderr):
+        def run(argv, environ, stdout):
             raise error
 
         monkeypatch.setattr(credential_process, "run", run)
@@ -199,11 +199,13 @@ def heavy_modules_python_loads_itself(cwd, env=None):
     return set(heavy_modules(loaded_modules_after(REPORT_HEAVY, cwd, env=env).stderr))
 
 
+@pytest.mark.e2e
 def test_the_baseline_is_measured_in_a_fresh_interpreter(tmp_path):
     """The checks below compare against this: none of boto3, botocore or filelock is there."""
     assert not heavy_modules_python_loads_itself(tmp_path) & {"boto3", "botocore", "filelock", "platformdirs"}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("module", ["mfa_process.cli", "mfa_process.cli.credential_process"])
 def test_importing_the_cli_loads_no_heavy_module(module, tmp_path):
     result = loaded_modules_after(f"import {module}\n" + REPORT_HEAVY, tmp_path)
@@ -212,6 +214,7 @@ def test_importing_the_cli_loads_no_heavy_module(module, tmp_path):
     assert set(heavy_modules(result.stderr)) - heavy_modules_python_loads_itself(tmp_path) == set()
 
 
+@pytest.mark.e2e
 def test_a_cache_hit_run_loads_no_heavy_module(tmp_path):
     base_key = "AKIAFILESKEY00000001"
     serial = "arn:aws:iam::123456789012:mfa/alice"

@@ -56,6 +56,7 @@ def sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@pytest.mark.e2e
 def test_run_gives_the_child_the_default_sigint_when_pytest_ignores_it(tmp_path: Path, sigint_ignored) -> None:
     report = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
 
@@ -64,6 +65,7 @@ def test_run_gives_the_child_the_default_sigint_when_pytest_ignores_it(tmp_path:
     assert result.stdout == "True\n", result.stderr  # Ctrl-C raises KeyboardInterrupt in it, as in a shell
 
 
+@pytest.mark.e2e
 def test_run_past_its_timeout_kills_the_child_and_what_it_started(tmp_path: Path) -> None:
     out = tmp_path / "pids"
     started_at = time.monotonic()
@@ -78,6 +80,7 @@ def test_run_past_its_timeout_kills_the_child_and_what_it_started(tmp_path: Path
         end(read_pids(out) if out.exists() else [])
 
 
+@pytest.mark.e2e
 def test_run_leaves_a_process_that_exited_in_time_and_its_group_alone(tmp_path: Path) -> None:
     """What a process left behind stays for the test to see (and end): run() hides no leak."""
     out = tmp_path / "pids"
@@ -89,6 +92,7 @@ def test_run_leaves_a_process_that_exited_in_time_and_its_group_alone(tmp_path: 
         end(read_pids(out) if out.exists() else [])
 
 
+@pytest.mark.e2e
 def test_started_kills_the_group_when_the_block_fails(tmp_path: Path) -> None:
     out = tmp_path / "pids"
     try:
@@ -165,6 +169,7 @@ def inner_session(tmp_path: Path, tests: str) -> subprocess.CompletedProcess:
     return run(argv, timeout=120, capture_output=True, text=True, cwd=tmp_path, env=env)
 
 
+@pytest.mark.e2e
 def test_a_failed_test_leaves_no_process_and_the_session_no_files_outside_tmp(tmp_path: Path) -> None:
     result = inner_session(tmp_path, INNER_TESTS)
     pidfile = tmp_path / "child.pid"
@@ -180,6 +185,7 @@ def test_a_failed_test_leaves_no_process_and_the_session_no_files_outside_tmp(tm
     assert list((tmp_path / "home").iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_a_session_whose_tests_wrote_in_home_fails_and_says_what_changed(tmp_path: Path) -> None:
     result = inner_session(tmp_path, WRITES_HOME)
 

@@ -85,6 +85,7 @@ def test_resolving_restores_even_when_the_body_raises(monkeypatch):
     assert RESOLVING_ENV not in os.environ
 
 
+@pytest.mark.e2e
 def test_resolving_is_inherited_by_child_processes(monkeypatch, tmp_path):
     monkeypatch.delenv(RESOLVING_ENV, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # the child inherits this environment: not the real HOME

@@ -370,6 +370,7 @@ def test_credentials_file_keys_beat_a_credential_process_so_the_key_is_known(aws
     assert resolve_settings("base", environ).known_base_access_key_id == BASE_KEY
 
 
+@pytest.mark.e2e
 def test_config_file_keys_lose_to_a_credential_process_so_the_key_is_unknown(aws_files, tmp_path, monkeypatch):
     # botocore's chain: credentials file, then credential_process, then config-file keys.
     command = process_printing_key(tmp_path, "AKIAFROMPROCESS00001")

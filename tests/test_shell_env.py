@@ -290,6 +290,7 @@ def test_a_posix_shell_is_available() -> None:
     assert "sh" in POSIX_SHELLS  # the round trips below are not silently empty
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("shell", POSIX_SHELLS)
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=_ids(HOSTILE_VALUES))
 def test_sh_round_trip_through_a_real_shell(shell: str, value: str) -> None:
@@ -309,6 +310,7 @@ def test_sh_round_trip_through_a_real_shell(shell: str, value: str) -> None:
     assert result.stdout == value
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("shell", POSIX_SHELLS)
 def test_sh_all_values_at_once_are_exported(shell: str) -> None:
     variables = {f"MFA_TEST_{index}": value for index, value in enumerate(HOSTILE_VALUES)}
@@ -388,6 +390,7 @@ def isolated_environment(tmp_path: Path) -> Dict[str, str]:
     }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=_ids(HOSTILE_VALUES))
 def test_fish_round_trip(value: str, tmp_path: Path) -> None:
     rendered = render({"MFA_TEST_VALUE": value}, "fish")
@@ -468,6 +471,7 @@ POWERSHELL_VALUES = [v for v in HOSTILE_VALUES if not set(v) & set(POWERSHELL_LI
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("value", POWERSHELL_VALUES, ids=_ids(POWERSHELL_VALUES))
 def test_powershell_round_trip(value: str, tmp_path: Path) -> None:
     rendered = render({"MFA_TEST_VALUE": value}, "powershell")

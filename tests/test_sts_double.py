@@ -434,6 +434,7 @@ def test_aws_cli_get_session_token(sts: StsDouble, tmp_path: Path) -> None:
     assert sts.calls("GetSessionToken") == 2
 
 
+@pytest.mark.e2e
 def test_standalone_main_prints_user_and_serves(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sts_double.py"))],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
