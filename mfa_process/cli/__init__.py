@@ -26,6 +26,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     own_args = args[: args.index("--")] if "--" in args else args  # after --: exec's command
     verbose = "--verbose" in own_args or "-v" in own_args
     try:
+        from .fast_hit import cached_output  # the plain `--profile NAME` on a cache hit, before argparse
+
+        hit = cached_output(args, os.environ)
+        if hit is not None:
+            sys.stdout.write(hit + "\n")
+            sys.stdout.flush()
+            return 0
         if args and args[0] in COMMANDS:
             status = _command(args[0])(args[1:], os.environ, sys.stdout, sys.stderr)
         else:

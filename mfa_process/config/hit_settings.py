@@ -1,0 +1,154 @@
+"""The four settings a cache hit needs, without settings.py's imports: the session key.
+
+``settings.resolve_settings`` reads the profile with configparser, checks the MFA serial with
+regular expressions and names its errors; a cache hit needs only the key of the session to
+serve. ``hit_session_key`` gives that key exactly as ``resolve_settings`` would (flag >
+environment > profile > default; the plain form has no flags), or None whenever
+``resolve_settings`` would fail, would need botocore to learn the base key, or the files are
+not plain enough to be sure (see ini_subset). None sends the caller down the full path, which
+then says what is wrong. Tests hold it to resolve_settings' answers.
+"""
+
+from __future__ import annotations
+
+from ..errors import RecursiveProfileError
+from .ini_subset import read_profile_plainly
+from .recursion_guard import check_credential_process, check_not_resolving
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
+if TYPE_CHECKING:
+    from typing import Dict, Mapping, Optional
+
+    Profile = Dict[str, str]
+
+# settings.py's values (a test keeps them equal): the default and the durations it accepts.
+DEFAULT_DURATION = 43200
+MIN_DURATION, MAX_DURATION = 900, 129600
+REFRESH_MARGIN_SECONDS = 15 * 60
+
+# The profile keys with which botocore gets credentials before static keys (aws_files' list).
+_EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
+# Settings a hit does not use but resolve_settings checks: (environment variable, profile key).
+_TIMEOUTS = (
+    ("MFA_PROCESS_PROMPT_TIMEOUT", "mfa_prompt_timeout"),
+    ("MFA_PROCESS_STS_TIMEOUT", "mfa_sts_timeout"),
+    ("MFA_PROCESS_LOCK_TIMEOUT", "mfa_lock_timeout"),
+)
+_SERIAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=/:,.@-")
+_PARTITION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz-")
+
+
+class HitKey:
+    """What names the cached session of a plain `--profile NAME` run."""
+
+    __slots__ = ("profile", "base_access_key_id", "mfa_serial", "duration")
+
+    def __init__(self, profile: str, base_access_key_id: str, mfa_serial: str, duration: int) -> None:
+        self.profile = profile
+        self.base_access_key_id = base_access_key_id
+        self.mfa_serial = mfa_serial
+        self.duration = duration
+
+
+def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[HitKey]:
+    """The session key resolve_settings would give for ``profile_name``, or None (not sure)."""
+    try:
+        check_not_resolving(environ)
+    except RecursiveProfileError:
+        return None
+    parts = read_profile_plainly(profile_name, environ)
+    if parts is None:
+        return None
+    from_config, from_credentials = parts
+    profile = {**from_config, **from_credentials}
+    try:
+        check_credential_process(profile_name, profile.get("credential_process", ""))
+    except RecursiveProfileError:
+        return None
+    serial = profile.get("mfa_serial")
+    if not serial or not is_usable_mfa_serial(serial):
+        return None
+    duration = _duration(_pick(environ, profile, "MFA_PROCESS_DURATION", "duration_seconds"))
+    if duration is None:
+        return None
+    if not all(_is_seconds(_pick(environ, profile, env_name, key)) for env_name, key in _TIMEOUTS):
+        return None
+    if not _is_prompt_name(_pick(environ, profile, "MFA_PROCESS_PROMPT", "mfa_prompt")):
+        return None
+    base_access_key_id = _static_access_key_id(profile, from_config, from_credentials)
+    if base_access_key_id is None:  # botocore decides: the full path asks it
+        return None
+    return HitKey(profile_name, base_access_key_id, serial, duration)
+
+
+def is_usable_mfa_serial(serial: str) -> bool:
+    """True when mfa_device.parse_mfa_serial accepts ``serial`` (without its regular expressions)."""
+    if not 9 <= len(serial) <= 256 or not _SERIAL_CHARS.issuperset(serial):
+        return False
+    if not serial.startswith("arn:"):
+        return True  # a hardware serial
+    partition, _, rest = serial[4:].partition(":")  # arn:PARTITION:iam::ACCOUNT:mfa/NAME
+    if not (partition.startswith("aws") and _PARTITION_CHARS.issuperset(partition[3:])):
+        return False
+    if not rest.startswith("iam::"):
+        return False
+    account, kind = rest[5:17], rest[17:22]
+    return len(account) == 12 and account.isdigit() and account.isascii() and kind == ":mfa/" and len(rest) > 22
+
+
+def _pick(environ: Mapping[str, str], profile: Profile, env_name: str, profile_key: str) -> Optional[str]:
+    """settings._pick without a flag: a non-empty environment value, else a non-empty profile one."""
+    if environ.get(env_name):
+        return environ[env_name]
+    return profile.get(profile_key) or None
+
+
+def _duration(value: Optional[str]) -> Optional[int]:
+    if value is None:
+        return DEFAULT_DURATION
+    try:
+        seconds = int(value.strip())
+    except ValueError:
+        return None
+    if not MIN_DURATION <= seconds <= MAX_DURATION or seconds <= REFRESH_MARGIN_SECONDS:
+        return None
+    return seconds
+
+
+def _is_seconds(value: Optional[str]) -> bool:
+    if value is None:
+        return True
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return False
+    return 0 < seconds < float("inf")
+
+
+def _is_prompt_name(value: Optional[str]) -> bool:
+    if value is None:
+        return True
+    from ..prompt import PROMPTS  # only when a prompt is named: the names, nothing else
+
+    return value.strip() in PROMPTS
+
+
+def _static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
+    """aws_files.static_access_key_id: the key the files alone say botocore will use."""
+    if any(profile.get(key) for key in _EARLIER_CREDENTIAL_SOURCES):
+        return None
+    if _has_keys(from_credentials):
+        return _long_term_key(from_credentials)
+    if profile.get("credential_process"):
+        return None
+    if _has_keys(from_config):
+        return _long_term_key(from_config)
+    return None
+
+
+def _has_keys(part: Profile) -> bool:
+    return bool(part.get("aws_access_key_id") and part.get("aws_secret_access_key"))
+
+
+def _long_term_key(part: Profile) -> Optional[str]:
+    return None if part.get("aws_session_token") else part["aws_access_key_id"]
