@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 
 import boto3
@@ -11,6 +10,7 @@ import botocore.exceptions
 import pytest
 import totp
 from sts_double import DEFAULT_USER, StsDouble, User
+from sts_rewrites import Rewrite, cut_end, empty_field, page, strip_field
 
 from mfa_process.config.mfa_device import parse_mfa_serial
 from mfa_process.config.settings import DEFAULT_STS_TIMEOUT, Settings
@@ -92,23 +92,14 @@ def files(tmp_path, monkeypatch, sts) -> AwsFiles:
     return AwsFiles(tmp_path, monkeypatch, sts)
 
 
-def record_scopes(double: StsDouble, monkeypatch):
-    """The region of each request's SigV4 credential scope, as the double received it."""
-    seen = []
-    answer = double._answer
-
-    def recording_answer(method, target, headers, body):
-        match = re.search(r"Credential=[^/,\s]+/\d{8}/([^/]+)/sts/aws4_request", headers.get("Authorization", ""))
-        seen.append(match.group(1) if match else None)
-        return answer(method, target, headers, body)
-
-    monkeypatch.setattr(double, "_answer", recording_answer)
-    return seen
+def record_scopes(double: StsDouble):
+    """The region of each request's SigV4 credential scope, as the double received it (read when called)."""
+    return lambda: [request["region"] for request in double.requests]
 
 
 @pytest.fixture
-def scopes(sts, monkeypatch):
-    return record_scopes(sts, monkeypatch)
+def scopes(sts):
+    return record_scopes(sts)
 
 
 @pytest.fixture
@@ -183,13 +174,13 @@ def test_success_maps_expiration_to_unix_time_and_account_from_the_device(files,
 
     credentials = make(codes).retrieve()
 
-    issued = sts._sessions[credentials.access_key_id]
+    [issued] = [session for session in sts.sessions() if session.access_key_id == credentials.access_key_id]
     assert credentials.expires_at == int(issued.expires)  # Expiration has whole seconds, in UTC
     assert before + DURATION - 1 <= credentials.expires_at <= time.time() + DURATION
     assert credentials.account_id == "123456789012"
     assert credentials.secret_access_key == issued.secret_access_key
     assert credentials.session_token == issued.session_token
-    assert issued.caller.mfa is True
+    assert issued.mfa is True
     assert codes.calls == [(USER.mfa_serial, None)]
     [request] = sts.requests
     assert request["action"] == "GetSessionToken"
@@ -280,7 +271,7 @@ def test_region_is_the_base_profiles_region_when_set(files, sts, scopes, monkeyp
     provider.retrieve()
 
     assert regions == ["eu-west-1"]
-    assert scopes == ["eu-west-1"]
+    assert scopes() == ["eu-west-1"]
 
 
 def test_region_defaults_to_us_east_1_for_the_aws_partition(files, sts, scopes, monkeypatch):
@@ -290,19 +281,19 @@ def test_region_defaults_to_us_east_1_for_the_aws_partition(files, sts, scopes, 
     provider.retrieve()
 
     assert regions == ["us-east-1"]  # not botocore's "aws-global"
-    assert scopes == ["us-east-1"]
+    assert scopes() == ["us-east-1"]
 
 
 def test_region_defaults_to_the_partitions_region_for_china(tmp_path, monkeypatch):
     china = User("li", "123456789012", "AKIACHINAUSER0000001", "li-secret-key", "arn:aws-cn:iam::123456789012:mfa/li", USER.totp_secret)
     with StsDouble(users=[china]) as double:
-        seen = record_scopes(double, monkeypatch)
+        seen = record_scopes(double)
         files = AwsFiles(tmp_path, monkeypatch, double)
         files.write(china)
 
         make(Codes(right_code(china)), user=china).retrieve()
 
-    assert seen == ["cn-north-1"]
+    assert seen() == ["cn-north-1"]
 
 
 # --- AWS errors over HTTP ----------------------------------------------------------------------
@@ -442,7 +433,7 @@ def test_a_session_expiring_within_the_margin_is_refused_with_both_times(files, 
     with pytest.raises(SessionExpiresTooSoonError) as raised:
         provider.retrieve()
 
-    [issued] = sts._sessions.values()
+    [issued] = sts.sessions()
     message = str(raised.value)
     assert f"STS returned a session that expires at {utc(issued.expires)}" in message
     assert f"this machine's clock says {utc(read[-1])}: check the clock" in message
@@ -473,19 +464,14 @@ def test_a_session_as_long_as_asked_but_still_inside_the_margin_blames_the_durat
 NOT_GST = "not a GetSessionToken"
 
 
-def without(name: str, empty: bool = False):
-    replacement = f"<{name}></{name}>" if empty else ""
-    return lambda s, t, b: (s, t, re.sub(rf"<{name}>.*?</{name}>", replacement, b))
-
-
 @pytest.mark.parametrize(
     "rewrite, fragment",
     [
-        (lambda s, t, b: (200, "text/html", "<html><body>sign in</body></html>"), f"with text/html, {NOT_GST}"),
-        (lambda s, t, b: (200, "text/html", "<!DOCTYPE html><p>sign in<br>"), f"with text/html, {NOT_GST}"),
-        (lambda s, t, b: (s, t, b[:-60]), f"with text/xml, {NOT_GST}"),
-        (without("SessionToken"), "without Credentials.SessionToken"),
-        (without("AccessKeyId", empty=True), "without Credentials.AccessKeyId"),
+        (Rewrite(page, 200, "text/html", "<html><body>sign in</body></html>"), f"with text/html, {NOT_GST}"),
+        (Rewrite(page, 200, "text/html", "<!DOCTYPE html><p>sign in<br>"), f"with text/html, {NOT_GST}"),
+        (Rewrite(cut_end, 60), f"with text/xml, {NOT_GST}"),
+        (Rewrite(strip_field, "SessionToken"), "without Credentials.SessionToken"),
+        (Rewrite(empty_field, "AccessKeyId"), "without Credentials.AccessKeyId"),
     ],
     ids=["xhtml", "html", "truncated", "no-token", "empty-key-id"],
 )
@@ -500,7 +486,7 @@ def test_a_malformed_answer_is_a_typed_error_naming_the_endpoint_and_not_retried
     assert f"the STS endpoint {sts.url} answered HTTP 200" in message
     assert fragment in message
     assert "AWS_ENDPOINT_URL_STS" in message
-    [issued] = sts._sessions.values()
+    [issued] = sts.sessions()
     assert_no_secret(message, issued.secret_access_key, issued.session_token)
     assert sts.calls("GetSessionToken") == 1 and len(codes.calls) == 1
 
