@@ -40,7 +40,7 @@ def run_raises(monkeypatch):
     """Make the credential_process command raise ``error``."""
 
     def install(error: BaseException) -> None:
-        def run(argv, environ, stdout):
+        def run(argv, environ, stdout, stderr):
             raise error
 
         monkeypatch.setattr(credential_process, "run", run)
