@@ -1,10 +1,13 @@
 """Cache-hit cost of `mfa-process --profile NAME`, measured against Python's own start-up.
 
 Runs, alternated in one loop so machine load hits all alike:
-  hit    the installed `mfa-process` console script serving a cached session
-  pass   `python -c pass` with the same interpreter
-  boto3  `python -c "import boto3"` (what a plugin that imports boto3 pays before any work)
-and prints the median of each and the ratios. Target: hit <= 3x pass.
+  hit      the installed `mfa-process` console script serving a cached session
+  pass     `python -c pass` with the same interpreter
+  wrapper  what pip's console-script wrapper does before calling us (it imports re): the floor
+  boto3    `python -c "import boto3"` (what a plugin that imports boto3 pays before any work)
+and prints the median of each and the ratios. Target: hit <= 2x pass (the wrapper alone is
+about 1.6x). Install the package as users do (`pip install .`, or `tox -e bench`): an editable
+install's import hook costs more than the whole hit.
 
     python benchmarks/hit_path.py [--runs 40]
 """
@@ -27,6 +30,9 @@ from mfa_process.session.cache_dir import default_cache_dir
 from mfa_process.session.credentials import Credentials
 
 PROFILE = "base"
+TARGET = 2.0  # hit / pass
+# pip's console script, minus the import of our main: the floor no console script goes below
+WRAPPER = "import re, sys; sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])"
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 MFA_SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 
@@ -67,6 +73,14 @@ def compared_commands() -> dict:
     }
 
 
+def served_from_cache(command: list, env: dict) -> bool:
+    """True when ``command`` printed the cached session (no terminal: a miss fails, never prompts)."""
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    return result.returncode == 0 and '"AccessKeyId": "ASIABENCHMARK"' in result.stdout
+
+
 def time_once(command: list, env: dict) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
@@ -79,7 +93,10 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as home:
         env = prepare(Path(home))
-        commands = compared_commands()
+        compared = list(compared_commands().items())
+        commands = dict([*compared[:2], ("wrapper", [sys.executable, "-c", WRAPPER]), *compared[2:]])
+        if not served_from_cache(commands["hit"], env):
+            sys.exit("the hit command was not served from the cache")
         for command in commands.values():  # warm the page cache and .pyc files
             time_once(command, env)
         samples: dict = {name: [] for name in commands}
@@ -89,10 +106,13 @@ def main() -> None:
     median = {name: statistics.median(values) for name, values in samples.items()}
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
     print(f"python:  {sys.executable} ({platform.python_version()}), {runs} runs each, alternated")
+    labels = {"hit": f"mfa-process --profile {PROFILE}", "wrapper": "the console-script wrapper alone"}
     for name, command in commands.items():
-        print(f"{name:6s} median {median[name]:7.1f} ms   ({' '.join(command[-2:]) if name == 'hit' else command[-1]})")
-    print(f"hit / pass  = {median['hit'] / median['pass']:.2f}x   (target <= 3x)")
-    print(f"hit / boto3 = {median['hit'] / median['boto3']:.2f}x")
+        print(f"{name:7s} median {median[name]:7.1f} ms   ({labels.get(name, command[-1])})")
+    ratio = median["hit"] / median["pass"]
+    print(f"hit / pass     = {ratio:.2f}x   (target <= {TARGET:g}x: {'met' if ratio <= TARGET else 'MISSED'})")
+    print(f"wrapper / pass = {median['wrapper'] / median['pass']:.2f}x   (the floor)")
+    print(f"hit / boto3    = {median['hit'] / median['boto3']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -43,7 +44,7 @@ BASE_KEY = "AKIABASEKEY000000001"
 CONFIG = f"[profile base]\nmfa_serial = {SERIAL}\n"
 CREDENTIALS = f"[base]\naws_access_key_id = {BASE_KEY}\naws_secret_access_key = base-secret\n"
 PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 
 
@@ -383,7 +384,7 @@ def test_the_constants_are_the_full_paths():
 
 @settings(max_examples=50)
 @given(
-    profile=st.text(max_size=60),
+    profile=st.text(alphabet="abXY09_.-/ :\té日\U0001f600\x00\ud800", max_size=60),  # \ud800: argv bytes not UTF-8
     key=st.text(alphabet="AKIA0123456789", min_size=1, max_size=20),
     serial=st.sampled_from([SERIAL, "GAHT12345678"]),
     duration=st.integers(901, 129600),
@@ -626,11 +627,11 @@ def cache_files(draw):
     return credentials, draw(st.sampled_from([43200, 3600])), mutation
 
 
-@settings(PROPERTY, max_examples=100)
+@settings(PROPERTY, max_examples=80)
 @given(cache_files())
 def test_the_cache_reader_declines_or_serves_what_the_full_path_serves(case):
     credentials, duration, mutation = case
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, mock.patch("os.fsync"):  # durability is not in question here
         home = Home(Path(folder))
         try:
             home.store(credentials, duration=duration)

@@ -92,22 +92,15 @@ def _read_text(path: str) -> Optional[str]:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode) or status.st_size > _MAX_FILE_BYTES:
             return None
-        chunks = []
-        size = 0
-        while size <= _MAX_FILE_BYTES:
-            chunk = os.read(fd, _MAX_FILE_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        data = os.read(fd, status.st_size + 1)  # sized to the file: a 1 MiB buffer costs more than the read
     except OSError:
         return None
     finally:
         os.close(fd)
-    if size > _MAX_FILE_BYTES:
+    if len(data) != status.st_size:  # changed while read, or read short: not sure
         return None
     try:
-        text = b"".join(chunks).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
     return text.replace("\r\n", "\n").replace("\r", "\n")  # what text mode's universal newlines do

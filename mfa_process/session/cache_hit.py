@@ -87,7 +87,7 @@ def _read_trusted(directory: str, name: str) -> Optional[bytes]:
             return None
         if status.st_size > _MAX_FILE_BYTES:
             return None
-        data = os.read(fd, _MAX_FILE_BYTES + 1)
+        data = os.read(fd, status.st_size + 1)
         if len(data) != status.st_size:  # changed while read, or read short: let the full path judge
             return None
     except OSError:
