@@ -649,7 +649,9 @@ def test_the_cache_reader_declines_or_serves_what_the_full_path_serves(case):
         full = full_path_output("base", home.env, now)
         if fast is not None:
             assert fast == full
-        elif mutation is None and full is not None:  # declined as stored: only for values json escapes
+        elif mutation is None and full is not None and credentials.seconds_left(now) > 901:
+            # declined as stored (and not at the margin, which the fast path checks a moment later):
+            # only for values json escapes
             values = [credentials.access_key_id, credentials.secret_access_key, credentials.session_token]
             assert not all(json_writes_as_is(value) for value in [*values, credentials.account_id or ""])
 
