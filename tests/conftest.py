@@ -1,24 +1,19 @@
-"""Shared fixtures: a local STS double and an isolated AWS home that points every client at it."""
+"""Fixtures and hooks only: the STS double, an isolated AWS home (tests/aws_home.py), the secret
+guard, the e2e marker and the check that no test touches the real HOME."""
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List
 
 import pytest
-import totp
+from aws_home import AwsHome
 from secret_guard import SecretGuard
-from sts_double import DEFAULT_USER, StsDouble, User
+from sts_double import StsDouble
 from sts_double_process import StsDoubleProcess
 
 from mfa_process.errors import MfaProcessError
-
-BIN_DIR = str(Path(sys.executable).parent)  # mfa-process, aws: the console scripts of this environment
 
 
 @pytest.fixture(autouse=True)
@@ -75,77 +70,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
-class AwsHome:
-    """A throwaway HOME with AWS config files, a private cache and the STS double's endpoint."""
-
-    def __init__(
-        self, root: Path, sts: StsDouble, user: User = DEFAULT_USER, guard: Optional[SecretGuard] = None
-    ) -> None:
-        self.root = root
-        self.sts = sts
-        self.user = user
-        self.guard = guard or SecretGuard()  # checks the stderr of every run, the transcript of every spawn
-        self.guard.watch_user(user)
-        self.config_file = root / ".aws" / "config"
-        self.credentials_file = root / ".aws" / "credentials"
-        self.cache_dir = root / ".cache" / "mfa-process"
-        self.children: List[Any] = []  # every spawn(...) here; the aws fixture closes those left open
-        self.config_file.parent.mkdir(parents=True)
-        self.env: Dict[str, str] = {
-            "HOME": str(root),
-            "PATH": BIN_DIR + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
-            "AWS_CONFIG_FILE": str(self.config_file),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_file),
-            "AWS_ENDPOINT_URL_STS": sts.url,
-            "AWS_ENDPOINT_URL_IAM": sts.url,  # the double answers IAM GetUser too: the call that needs MFA
-            "XDG_CACHE_HOME": str(root / ".cache"),
-            "LANG": "C.UTF-8",
-            "TERM": "dumb",
-        }
-        self.write_credentials(f"[base]\naws_access_key_id = {user.access_key_id}\naws_secret_access_key = {user.secret_access_key}\n")
-        self.write_config(
-            f"[profile base]\nmfa_serial = {user.mfa_serial}\n\n"
-            "[profile mfa]\ncredential_process = mfa-process --profile base\nregion = us-east-1\n"
-        )
-
-    def write_config(self, text: str) -> None:
-        self.config_file.write_text(text)
-
-    def write_credentials(self, text: str) -> None:
-        self.credentials_file.write_text(text)
-
-    def code(self, offset: int = 0) -> str:
-        """A code the double accepts (once): the current window's, or a neighbour's."""
-        return totp.code(self.user.totp_secret, offset)
-
-    def wrong_code(self) -> str:
-        valid = {totp.code(self.user.totp_secret, offset) for offset in range(-3, 4)}
-        return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
-
-    def run(self, args: List[str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
-        """`mfa-process ARGS` with no terminal (a new session), as an IDE or CI would start it.
-        Default signal dispositions whatever pytest's parent ignores; killed at the timeout with
-        everything it started (tests/processes.py)."""
-        from processes import run
-
-        result = run(
-            ["mfa-process", *args],
-            env=self.env,
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            **kwargs,
-        )
-        self.guard.check(f"the stderr of mfa-process {' '.join(args[:1])}", result.stderr)
-        return result
-
-    def cache_files(self) -> List[Path]:
-        return sorted(self.cache_dir.glob("*.json")) if self.cache_dir.exists() else []
-
-
 @pytest.fixture
 def aws(tmp_path: Path, sts: StsDouble, secret_guard: SecretGuard) -> Iterator[AwsHome]:
     """An AwsHome; afterwards every process spawned on it and still open is closed (killed), so a
@@ -160,34 +84,6 @@ def aws(tmp_path: Path, sts: StsDouble, secret_guard: SecretGuard) -> Iterator[A
         except Exception as error:  # one that cannot be killed must not keep the others alive
             errors.append(f"{child.command} (pid {child.pid}): {error}")
     assert not errors, "spawned processes that could not be closed: " + "; ".join(errors)
-
-
-def contract(stdout: str) -> Dict[str, object]:
-    """Parse stdout as botocore does: it must be exactly one JSON object."""
-    data = json.loads(stdout)
-    assert isinstance(data, dict)
-    return data
-
-
-def spawn(command: str, aws: AwsHome, timeout: float = 60, args: Optional[List[str]] = None):
-    """A process in a real pseudo-terminal (its controlling terminal), as a person runs it, with
-    the default signal dispositions whatever pytest's parent ignores (tests/processes.py)."""
-    import pexpect
-    from processes import default_signals
-
-    child = pexpect.spawn(
-        command,
-        args or [],
-        env=aws.env,
-        cwd=str(aws.root),
-        timeout=timeout,
-        encoding="utf-8",
-        preexec_fn=default_signals,
-    )
-    aws.children.append(child)  # closed by the aws fixture if the test does not get that far
-    child.logfile_read = io.StringIO()
-    aws.guard.check(f"the terminal of {command}", child.logfile_read, contract_channel=True)
-    return child
 
 
 # --- no test writes outside its temporary folders ---------------------------------------------
@@ -275,7 +171,9 @@ def real_home_untouched() -> Iterator[None]:
     changed = sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
     assert not changed, (
         f"the tests changed the real HOME {home}: "
-        + ", ".join(f"~/{name} ({'new' if name not in before else 'gone' if name not in after else 'modified'})"
-                    for name in changed[:20])
+        + ", ".join(
+            f"~/{name} ({'new' if name not in before else 'gone' if name not in after else 'modified'})"
+            for name in changed[:20]
+        )
         + "; a test must write only under tmp_path and start processes with HOME there (AwsHome.env)"
     )

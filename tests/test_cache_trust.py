@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import AwsHome, contract
+from aws_home import AwsHome, contract
 
 from mfa_process.errors import UnsafeCacheError
 from mfa_process.session.cache import SessionCache, SessionKey

@@ -19,7 +19,7 @@ from typing import List, Optional, Tuple
 
 import pexpect
 import pytest
-from conftest import AwsHome, spawn
+from aws_home import AwsHome, spawn
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
 ACCOUNT = "123456789012"

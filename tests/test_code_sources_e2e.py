@@ -16,7 +16,7 @@ from typing import Dict, List, Tuple
 
 import pexpect
 import pytest
-from conftest import AwsHome, contract, spawn
+from aws_home import AwsHome, contract, spawn
 from fakes import FakeBin, pid_gone, step, wait_gone
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

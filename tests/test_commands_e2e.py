@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import BIN_DIR, AwsHome, contract, spawn
+from aws_home import BIN_DIR, AwsHome, contract, spawn
 from processes import default_signals
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "

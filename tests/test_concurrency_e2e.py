@@ -14,7 +14,7 @@ import sys
 import time
 
 import pexpect
-from conftest import AwsHome, spawn
+from aws_home import AwsHome, spawn
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
 BOTO3_CALL = "import boto3; print(boto3.Session(profile_name='mfa').client('sts').get_caller_identity()['Arn'])"

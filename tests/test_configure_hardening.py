@@ -12,7 +12,7 @@ from typing import Dict, Optional
 
 import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
-from conftest import AwsHome
+from aws_home import AwsHome
 
 from mfa_process.cli import credential_process
 from mfa_process.config import configure as config_setup

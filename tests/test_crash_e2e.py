@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import List
 
 import processes
-from conftest import AwsHome
+from aws_home import AwsHome
 from sts_double import StsDouble
 
 WRITER = """

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import boto3
 import pytest
-from conftest import AwsHome, contract
+from aws_home import AwsHome, contract
 from processes import isolated_env, kill_group, popen, run
 from sts_double import DEFAULT_USER, User
 

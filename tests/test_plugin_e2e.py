@@ -9,7 +9,7 @@ import stat
 import time
 
 import pytest
-from conftest import AwsHome, contract
+from aws_home import AwsHome, contract
 
 EXPIRATION = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 

@@ -111,7 +111,7 @@ INNER_TESTS = """
 import os
 from pathlib import Path
 
-from conftest import spawn
+from aws_home import spawn
 from fakes import wait_gone
 from hypothesis import given, strategies as st
 

@@ -9,7 +9,7 @@ import time
 
 import pexpect
 import pytest
-from conftest import AwsHome, spawn
+from aws_home import AwsHome, spawn
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
 

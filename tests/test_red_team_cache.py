@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import AwsHome
+from aws_home import AwsHome
 
 FIXTURE = "user.507f1f77bcf86cd799439011.json"  # a MongoDB ObjectId is 24 hex digits
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
-from conftest import AwsHome
+from aws_home import AwsHome
 
 JS_DIR = Path(__file__).parent / "js"
 needs_js = pytest.mark.skipif(
@@ -109,7 +109,7 @@ def test_a_base_profile_name_reaches_mfa_process_whole_through_the_js_sdk(aws: A
 def test_a_program_path_reaches_the_js_sdk_whole(aws: AwsHome, tmp_path: Path, folder: str) -> None:
     """The program path is an input too: installed under `~/my #tools/bin`, the JS SDK read the
     credential_process as `'/.../my` and its shell failed on the unmatched quote."""
-    from conftest import BIN_DIR
+    from aws_home import BIN_DIR
     from processes import default_signals
 
     elsewhere = tmp_path / folder / "bin"

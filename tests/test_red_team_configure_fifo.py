@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import AwsHome
+from aws_home import AwsHome
 
 
 def test_configure_with_a_fifo_as_the_config_file_fails_at_once(aws: AwsHome) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 
-from conftest import AwsHome
+from aws_home import AwsHome
 
 # The child reports its ignored-signal mask, then runs the classic pipeline.
 SCRIPT = 'grep "^SigIgn:" /proc/self/status; yes | head -n1 >/dev/null; echo "yes=${PIPESTATUS[0]}"'

@@ -11,7 +11,7 @@ and nothing asked for a new session until `mfa-process logout`.
 from __future__ import annotations
 
 import pytest
-from conftest import AwsHome, contract
+from aws_home import AwsHome, contract
 from sts_rewrites import Rewrite, shift_expiration
 from test_red_team_sts import assert_one_clean_line
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from conftest import AwsHome
+from aws_home import AwsHome
 from sts_rewrites import Rewrite, aws_error_instead_of_success
 from test_red_team_sts import assert_one_clean_line
 

@@ -12,7 +12,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import AwsHome
+from aws_home import AwsHome
 
 
 def run_with_stdout_closed(aws: AwsHome, args: list) -> subprocess.CompletedProcess:

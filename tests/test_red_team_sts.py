@@ -10,7 +10,7 @@ so every later call prompted (and the Java SDK reads at most 64000 bytes of it).
 from __future__ import annotations
 
 import pytest
-from conftest import AwsHome, contract
+from aws_home import AwsHome, contract
 from sts_rewrites import Rewrite, pad_field, page
 
 PAGE = "<html><body><h1>{status}</h1><p>Corporate proxy</p><a href='https://login.example/'>sign in</a></body></html>"

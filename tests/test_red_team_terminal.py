@@ -10,7 +10,7 @@ import signal
 
 import pexpect
 import pytest
-from conftest import AwsHome, spawn
+from aws_home import AwsHome, spawn
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
 ENDING_SIGNALS = [signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGXCPU]

@@ -7,7 +7,7 @@ long-term secret key on stderr, which botocore then shows inside its own error."
 from __future__ import annotations
 
 import pytest
-from conftest import AwsHome
+from aws_home import AwsHome
 
 
 @pytest.mark.parametrize("which", ["credentials", "config"])

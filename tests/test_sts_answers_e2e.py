@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from conftest import AwsHome
+from aws_home import AwsHome
 from sts_rewrites import Rewrite, cut_inside_session_token, page, replace_field_text, strip_field
 
 HTML_PAGE = (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import AwsHome, spawn
+from aws_home import AwsHome, spawn
 from processes import run
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "terraform" / "main.tf"
