@@ -8,13 +8,14 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from processes import isolated_env, kill_group, popen, run, started
 
-from mfa_process.errors import LockTimeoutError, UnsafeCacheError
+from mfa_process.errors import CallerGoneError, LockTimeoutError, UnsafeCacheError
 from mfa_process.session.lock import session_lock
-from mfa_process.watchdog import no_watchdog
+from mfa_process.watchdog import POLL_SECONDS, Watchdog, no_watchdog
 
 HINT = "asking for the MFA code of profile 'base'"
 
@@ -343,3 +344,56 @@ def test_announce_after_release_does_nothing(tmp_path):
 
     with open(path) as file:
         assert "too late" not in file.read()
+
+
+# --- the lock wait ends when the caller is gone --------------------------------------------------
+
+QUIET_HOLDER = """
+import sys, time
+from mfa_process.session.lock import session_lock
+from mfa_process.watchdog import no_watchdog
+with session_lock(sys.argv[1], no_watchdog(5), "holder"):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture
+def held_lock(tmp_path: Path):
+    path = str(tmp_path / "base.0123456789abcdef01234567.lock")
+    argv = [sys.executable, "-c", QUIET_HOLDER, path]
+    with started(argv, stdout=subprocess.PIPE, text=True, env=isolated_env(tmp_path)) as process:
+        assert process.stdout.readline() == "locked\n"
+        yield path
+
+
+@pytest.mark.e2e
+def test_lock_wait_ends_soon_after_the_caller_is_gone(held_lock: str) -> None:
+    started = time.monotonic()
+    gone_at = started + 0.3
+
+    with pytest.raises(CallerGoneError) as raised:
+        with session_lock(held_lock, Watchdog(5, lambda: time.monotonic() < gone_at), "asking for the MFA code"):
+            pytest.fail("acquired a lock another process holds")
+
+    waited = time.monotonic() - started
+    assert 0.3 <= waited < 1.0
+    assert "stopped waiting for another mfa-process" in str(raised.value)
+
+
+@pytest.mark.e2e
+def test_lock_wait_for_a_caller_already_gone_ends_within_a_poll(held_lock: str) -> None:
+    started = time.monotonic()
+
+    with pytest.raises(CallerGoneError):
+        with session_lock(held_lock, Watchdog(5, lambda: False), "asking for the MFA code"):
+            pass
+
+    assert time.monotonic() - started < POLL_SECONDS + 0.5
+
+
+@pytest.mark.e2e
+def test_lock_wait_with_the_caller_there_still_times_out(held_lock: str) -> None:
+    with pytest.raises(LockTimeoutError):
+        with session_lock(held_lock, Watchdog(0.3, lambda: True), "asking for the MFA code"):
+            pass

@@ -1,0 +1,15 @@
+"""A clock that moves only when told: waits measured without waiting."""
+
+from __future__ import annotations
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        assert seconds >= 0, "time never runs backwards"
+        self.now += seconds
