@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from fakes import wait_gone
 
 from mfa_process.errors import CallerGoneError
 from mfa_process.prompt._helper_process import run_helper
+from mfa_process.system import windows
 from mfa_process.watchdog import Watchdog
 
 HINT = "run `mfa-process login --profile base` in a terminal first"
@@ -88,3 +90,32 @@ def test_a_helper_whose_grandchild_left_its_group_still_ends_at_the_deadline(tmp
 
     assert result.timed_out
     assert took < 2.0, f"run_helper waited {took:.1f} s for a 0.5 s bound (until the escaped grandchild exited)"
+
+
+# --- system.windows: helper process groups and killing a tree ------------------------------------
+
+
+class FakeProcess:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.kills = 0
+
+    def kill(self) -> None:
+        self.kills += 1
+
+
+def test_kill_process_tree_runs_taskkill_on_the_whole_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = []
+    monkeypatch.setattr(windows.subprocess, "run", lambda argv, **kwargs: runs.append((argv, kwargs)))
+    process = FakeProcess(4242)
+
+    windows.kill_process_tree(process)
+
+    assert runs == [(["taskkill", "/T", "/F", "/PID", "4242"], {"capture_output": True})]
+    assert process.kills == 1  # and the helper itself, whatever taskkill did
+
+
+def test_helpers_start_in_a_new_process_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200, raising=False)
+
+    assert windows.process_group_options() == {"creationflags": 0x200}
