@@ -2,9 +2,9 @@
 
 Why a process: pexpect forks a pseudo-terminal from the test process, and a server thread running
 there makes that fork unsafe (Python 3.12+ warns "This process is multi-threaded, use of
-forkpty() may lead to deadlocks in the child" at every spawn). So the double serves from
-``python tests/sts_double.py --control``, and ``StsDoubleProcess`` talks to its control path over
-loopback HTTP: no thread in the test process.
+forkpty() may lead to deadlocks in the child" at every spawn). So the double serves from a child
+Python (tests/sts_double.py's ``main``, with ``--control``), and ``StsDoubleProcess`` talks to its
+control path over loopback HTTP: no thread in the test process.
 
 What a test reads (``calls``, ``requests``, ``users()``, ``issued_sessions()``, ``sessions()``)
 is fetched when asked, and kept as it was at ``stop()``: the secret guard reads the users and
@@ -30,7 +30,7 @@ from sts_double import DEFAULT_USER, IssuedSession, User
 from sts_rewrites import Rewrite
 
 # The double needs the standard library only (-I -S: no site, nothing from the environment), and
-# is imported rather than run as a script so that its compiled form is cached: it starts in ~60 ms.
+# is imported rather than run as a script so that its compiled form is cached: up in about 0.1 s.
 START = "import sys; sys.path.insert(0, sys.argv.pop(1)); import sts_double; sts_double.main()"
 START_SECONDS = 30.0  # a loaded CI machine; the double is up in well under a second here
 CONTROL_SECONDS = 10.0
