@@ -57,9 +57,7 @@ MSG_MFA_SERIAL = (
     "serial number is valid and associated with this user."
 )
 MSG_MFA_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
-MSG_ROLE_CHAINING = (
-    "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
-)
+MSG_ROLE_CHAINING = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 MSG_ROLE_MAX = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 
 
@@ -245,8 +243,12 @@ class StsDouble:
         caller = self._key_owner(access_key_id)
         if caller is None:
             return None
-        return {"account": caller.account, "temporary": caller.temporary, "mfa": caller.mfa,
-                "role_arn": caller.role_arn}
+        return {
+            "account": caller.account,
+            "temporary": caller.temporary,
+            "mfa": caller.mfa,
+            "role_arn": caller.role_arn,
+        }
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -362,8 +364,14 @@ class StsDouble:
             )
         )
         canonical_request = "\n".join(
-            [method, quote(path or "/", safe="/~"), canonical_query, canonical_headers, signed,
-             hashlib.sha256(body).hexdigest()]
+            [
+                method,
+                quote(path or "/", safe="/~"),
+                canonical_query,
+                canonical_headers,
+                signed,
+                hashlib.sha256(body).hexdigest(),
+            ]
         )
         scope = f"{date}/{region}/{service}/aws4_request"
         string_to_sign = "\n".join(
@@ -404,8 +412,11 @@ class StsDouble:
         if serial != user.mfa_serial:
             raise StsError(403, "AccessDenied", MSG_MFA_SERIAL)
         now = counter_at()
-        windows = [c for c in range(now - self.skew_windows, now + self.skew_windows + 1)
-                   if token_code is not None and hmac.compare_digest(hotp(user.totp_secret, c), token_code)]
+        windows = [
+            c
+            for c in range(now - self.skew_windows, now + self.skew_windows + 1)
+            if token_code is not None and hmac.compare_digest(hotp(user.totp_secret, c), token_code)
+        ]
         with self._lock:
             fresh = [c for c in windows if (serial, c) not in self._used_codes]
             if not fresh:
@@ -416,7 +427,9 @@ class StsDouble:
         """Create and remember temporary credentials; return their <Credentials> XML."""
         akid = "ASIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
         session = _Session(
-            caller, b64encode(secrets.token_bytes(30)).decode(), b64encode(secrets.token_bytes(264)).decode(),
+            caller,
+            b64encode(secrets.token_bytes(30)).decode(),
+            b64encode(secrets.token_bytes(264)).decode(),
             time.time() + duration + self.expiry_offset,
         )
         with self._lock:
@@ -431,11 +444,14 @@ class StsDouble:
 
     # ---- operations --------------------------------------------------------------------------
     def _get_session_token(self, caller: _Caller, p: dict[str, str]) -> str:
-        _validate(p, [
-            ("DurationSeconds", int, SESSION_LIMITS, None, False),
-            ("SerialNumber", str, (9, 256), r"[\w+=/:,.@-]*", False),
-            ("TokenCode", str, (6, 6), r"[\d]*", False),
-        ])
+        _validate(
+            p,
+            [
+                ("DurationSeconds", int, SESSION_LIMITS, None, False),
+                ("SerialNumber", str, (9, 256), r"[\w+=/:,.@-]*", False),
+                ("TokenCode", str, (6, 6), r"[\d]*", False),
+            ],
+        )
         if caller.temporary:
             raise StsError(403, "AccessDenied", MSG_SESSION_GST)
         mfa = "SerialNumber" in p or "TokenCode" in p
@@ -450,13 +466,16 @@ class StsDouble:
         )
 
     def _assume_role(self, caller: _Caller, p: dict[str, str]) -> str:
-        _validate(p, [
-            ("RoleArn", str, (20, 2048), None, True),
-            ("RoleSessionName", str, (2, 64), r"[\w+=,.@-]*", True),
-            ("DurationSeconds", int, ROLE_LIMITS, None, False),
-            ("SerialNumber", str, (9, 256), r"[\w+=/:,.@-]*", False),
-            ("TokenCode", str, (6, 6), r"[\d]*", False),
-        ])
+        _validate(
+            p,
+            [
+                ("RoleArn", str, (20, 2048), None, True),
+                ("RoleSessionName", str, (2, 64), r"[\w+=,.@-]*", True),
+                ("DurationSeconds", int, ROLE_LIMITS, None, False),
+                ("SerialNumber", str, (9, 256), r"[\w+=/:,.@-]*", False),
+                ("TokenCode", str, (6, 6), r"[\d]*", False),
+            ],
+        )
         arn, duration = p["RoleArn"], int(p.get("DurationSeconds", 3600))
         if caller.temporary and duration > CHAINED_ROLE_MAX:
             raise StsError(400, "ValidationError", MSG_ROLE_CHAINING)

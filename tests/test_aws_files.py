@@ -92,9 +92,7 @@ def test_environment_variables_name_the_files(tmp_path, home):
     (home / ".aws" / "config").write_text("[profile base]\nregion = us-east-1\n")
     (home / ".aws" / "credentials").write_text("[base]\naws_access_key_id = AKIAFROMHOME\n")
 
-    profile = load_profile(
-        "base", {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
-    )
+    profile = load_profile("base", {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)})
 
     assert profile == {"region": "eu-west-1", "aws_access_key_id": "AKIAEXAMPLE"}
 
@@ -116,7 +114,9 @@ def test_default_locations_under_home_without_environment_variables(home):
         pytest.param("[sso-session base]\nsso_region = eu-west-1\n", "", id="sso-session-section"),
     ],
 )
-def test_sections_that_are_not_the_profile_in_botocore_are_not_the_profile(files, monkeypatch, config_text, credentials_text):
+def test_sections_that_are_not_the_profile_in_botocore_are_not_the_profile(
+    files, monkeypatch, config_text, credentials_text
+):
     config, credentials, environ = files
     config.write_text(config_text)
     credentials.write_text(credentials_text)

@@ -303,7 +303,10 @@ def test_sessions_lists_readable_sessions_and_skips_junk(cache):
 
     assert [session.path for session in sessions] == sorted([first, second])
     assert sorted(session.profile for session in sessions) == ["alpha", "beta"]
-    assert {session.credentials.access_key_id for session in sessions} == {"ASIAALPHA00000000001", "ASIABETA000000000002"}
+    assert {session.credentials.access_key_id for session in sessions} == {
+        "ASIAALPHA00000000001",
+        "ASIABETA000000000002",
+    }
 
 
 def test_sessions_of_a_missing_folder_is_empty(tmp_path):

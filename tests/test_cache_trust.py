@@ -238,9 +238,21 @@ def test_cache_home_created_by_the_cli_under_umask_000_is_0700(aws: AwsHome):
     """The console script with umask 000: `~/.cache` itself came out 0777 (os.makedirs' mode
     does not apply to the intermediate folders)."""
     result = subprocess.run(
-        [sys.executable, "-c", "import os, sys; os.umask(0); from mfa_process.cli import main; sys.exit(main())",
-         "--profile", "base", "--token-code", aws.code()],
-        env=aws.env, cwd=aws.root, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; os.umask(0); from mfa_process.cli import main; sys.exit(main())",
+            "--profile",
+            "base",
+            "--token-code",
+            aws.code(),
+        ],
+        env=aws.env,
+        cwd=aws.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
 
     assert result.returncode == 0, result.stderr

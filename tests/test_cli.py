@@ -156,7 +156,13 @@ def test_without_verbose_there_is_no_traceback(run_raises, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["--profile"], ["--profile", "base", "--bogus"], ["--profile", "base", "stray"], ["--profile", "base", "--duration"]],
+    [
+        [],
+        ["--profile"],
+        ["--profile", "base", "--bogus"],
+        ["--profile", "base", "stray"],
+        ["--profile", "base", "--duration"],
+    ],
     ids=["no-profile", "profile-without-name", "unknown-flag", "stray-argument", "flag-without-value"],
 )
 def test_usage_errors_are_one_line_and_exit_2(argv, capsys):
@@ -190,7 +196,7 @@ sys.stderr.write("HEAVY=" + json.dumps(heavy) + "\\n")
 def heavy_modules(stderr: str):
     line = [line for line in stderr.splitlines() if line.startswith("HEAVY=")]
     assert line, stderr
-    return json.loads(line[-1][len("HEAVY="):])
+    return json.loads(line[-1][len("HEAVY=") :])
 
 
 def heavy_modules_python_loads_itself(cwd, env=None):
@@ -221,7 +227,9 @@ def test_a_cache_hit_run_loads_no_heavy_module(tmp_path):
     (tmp_path / "config").write_text(f"[profile base]\nmfa_serial = {serial}\n")
     (tmp_path / "credentials").write_text(f"[base]\naws_access_key_id = {base_key}\naws_secret_access_key = not-used\n")
     cache = SessionCache(str(tmp_path / "cache" / "mfa-process"))
-    stored = Credentials("ASIACACHED0000000001", "cached-secret", "cached-token", int(time.time()) + 7200, "123456789012")
+    stored = Credentials(
+        "ASIACACHED0000000001", "cached-secret", "cached-token", int(time.time()) + 7200, "123456789012"
+    )
     cache.store(SessionKey("base", base_key, serial, 43200), stored, issued_at=time.time())
     env = {
         "HOME": str(tmp_path),
@@ -233,8 +241,10 @@ def test_a_cache_hit_run_loads_no_heavy_module(tmp_path):
     }
     if "PYTHONPATH" in os.environ:  # the same mfa_process as this test process
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    code = "import sys\nfrom mfa_process.cli import main\nstatus = main(['--profile', 'base'])\n" + REPORT_HEAVY + (
-        "sys.exit(status)\n"
+    code = (
+        "import sys\nfrom mfa_process.cli import main\nstatus = main(['--profile', 'base'])\n"
+        + REPORT_HEAVY
+        + ("sys.exit(status)\n")
     )
 
     result = loaded_modules_after(code, tmp_path, env=env)

@@ -5,8 +5,8 @@ against the local STS double: the AWS CLI, boto3, and the AWS SDK for JavaScript
 Each client makes a call that only MFA-backed credentials may make (IAM GetUser: the seed's
 policy denies it to the long-term keys, and IAM refuses GetSessionToken sessions made without
 MFA): the first run prompts once, the second is a cache hit, and the same call with the base
-profile's long-term keys is denied. Then many accounts, one MFA session: role profiles with `source_profile = mfa` in two
-accounts share one prompt.
+profile's long-term keys is denied. Then many accounts, one MFA session: role profiles with
+`source_profile = mfa` in two accounts share one prompt.
 """
 
 from __future__ import annotations
@@ -66,8 +66,12 @@ def client_command(client: str, profile: str, action: str) -> Tuple[str, List[st
     return "node", [str(JS_CALL), provider, profile, action]
 
 
-CLIENTS = ["aws-cli", "boto3", pytest.param("js-fromIni", marks=needs_js),
-           pytest.param("js-fromProcess", marks=needs_js)]
+CLIENTS = [
+    "aws-cli",
+    "boto3",
+    pytest.param("js-fromIni", marks=needs_js),
+    pytest.param("js-fromProcess", marks=needs_js),
+]
 
 
 class Run:
@@ -172,8 +176,11 @@ def test_roles_in_two_accounts_share_one_prompt(aws: AwsHome, client: str) -> No
     assume = [r for r in aws.sts.requests if r["action"] == "AssumeRole"]
     assert [(r["params"]["RoleArn"], r["status"]) for r in assume] == [(DEV_ROLE, 200), (PROD_ROLE, 200)]
     mfa_session_key(aws, "AssumeRole")  # both signed with the one MFA session
-    identity_roles = [aws.sts.key_facts(r["access_key_id"])["role_arn"]  # type: ignore[index]
-                      for r in aws.sts.requests if r["action"] == "GetCallerIdentity"]
+    identity_roles = [
+        aws.sts.key_facts(r["access_key_id"])["role_arn"]  # type: ignore[index]
+        for r in aws.sts.requests
+        if r["action"] == "GetCallerIdentity"
+    ]
     assert identity_roles == [DEV_ROLE, PROD_ROLE]
 
 
@@ -194,7 +201,10 @@ def test_role_sessions_from_the_mfa_session_are_capped_at_one_hour(aws: AwsHome)
     assert MSG_ROLE_CHAINING in " ".join(long.output.split())
     refused = aws.sts.requests[-1]
     assert (refused["action"], refused["params"]["DurationSeconds"], refused["code"]) == (
-        "AssumeRole", "7200", "ValidationError")
+        "AssumeRole",
+        "7200",
+        "ValidationError",
+    )
 
     hour = run_client(aws, "aws-cli", "hour", "GetCallerIdentity")
 

@@ -281,7 +281,9 @@ def test_env_keys_work_for_the_aws_cli(aws: AwsHome) -> None:
     assert json.loads(shell.stdout)["Arn"] == "arn:aws:iam::123456789012:user/alice"
 
 
-@pytest.mark.parametrize("shell, first_line", [("fish", "set -gx AWS_ACCESS_KEY_ID '"), ("powershell", "$Env:AWS_ACCESS_KEY_ID = '")])
+@pytest.mark.parametrize(
+    "shell, first_line", [("fish", "set -gx AWS_ACCESS_KEY_ID '"), ("powershell", "$Env:AWS_ACCESS_KEY_ID = '")]
+)
 def test_env_for_other_shells(aws: AwsHome, shell: str, first_line: str) -> None:
     aws.run(["--profile", "base", "--token-code", aws.code()])
 
@@ -342,8 +344,11 @@ def test_env_unsets_stale_variables_so_the_aws_cli_works(aws: AwsHome) -> None:
 
 @pytest.mark.parametrize(
     "shell, unset",
-    [("sh", "unset AWS_SECURITY_TOKEN"), ("fish", "set -e AWS_SECURITY_TOKEN;"),
-     ("powershell", "Remove-Item Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue")],
+    [
+        ("sh", "unset AWS_SECURITY_TOKEN"),
+        ("fish", "set -e AWS_SECURITY_TOKEN;"),
+        ("powershell", "Remove-Item Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue"),
+    ],
 )
 def test_env_unsets_only_the_stale_variables_that_are_set(aws: AwsHome, shell: str, unset: str) -> None:
     aws.run(["--profile", "base", "--token-code", aws.code()])
@@ -395,7 +400,17 @@ def test_exec_runs_the_command_with_the_session_and_without_profile_variables(aw
     cached = contract(aws.run(["--profile", "base"]).stdout)
     aws.env.update(AWS_PROFILE="mfa", AWS_DEFAULT_PROFILE="mfa")
 
-    result = aws.run(["exec", "--profile", "base", "--", sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"])
+    result = aws.run(
+        [
+            "exec",
+            "--profile",
+            "base",
+            "--",
+            sys.executable,
+            "-c",
+            "import json, os; print(json.dumps(dict(os.environ)))",
+        ]
+    )
 
     child_env = json.loads(result.stdout)
     assert result.returncode == 0, result.stderr
@@ -421,8 +436,10 @@ BOTO3_CALLER = "import boto3; print(boto3.client('sts', region_name='us-east-1')
 
 @pytest.mark.parametrize(
     "command",
-    [["aws", "sts", "get-caller-identity", "--region", "us-east-1", "--query", "Arn", "--output", "text"],
-     [sys.executable, "-c", BOTO3_CALLER]],
+    [
+        ["aws", "sts", "get-caller-identity", "--region", "us-east-1", "--query", "Arn", "--output", "text"],
+        [sys.executable, "-c", BOTO3_CALLER],
+    ],
     ids=["aws-cli", "boto3"],
 )
 def test_exec_with_stale_variables_in_the_environment(aws: AwsHome, command: list) -> None:
@@ -485,7 +502,16 @@ def test_exec_signals_reach_the_command(aws: AwsHome) -> None:
     aws.run(["--profile", "base", "--token-code", aws.code()])
     marker = aws.root / "got-term"
     process = subprocess.Popen(
-        ["mfa-process", "exec", "--profile", "base", "--", "sh", "-c", f"trap 'touch {marker}; exit 7' TERM; echo ready; while :; do sleep 0.1; done"],
+        [
+            "mfa-process",
+            "exec",
+            "--profile",
+            "base",
+            "--",
+            "sh",
+            "-c",
+            f"trap 'touch {marker}; exit 7' TERM; echo ready; while :; do sleep 0.1; done",
+        ],
         env=aws.env,
         stdout=subprocess.PIPE,
         text=True,
@@ -523,7 +549,9 @@ def test_exec_unknown_command(aws: AwsHome) -> None:
 
 
 def test_exec_prompts_then_runs(aws: AwsHome) -> None:
-    child = spawn("mfa-process", aws, args=["exec", "--profile", "base", "--", "sh", "-c", "echo key=$AWS_ACCESS_KEY_ID"])
+    child = spawn(
+        "mfa-process", aws, args=["exec", "--profile", "base", "--", "sh", "-c", "echo key=$AWS_ACCESS_KEY_ID"]
+    )
     child.expect_exact(PROMPT)
     child.sendline(aws.code())
     child.expect(r"key=ASIA\w+")
@@ -678,7 +706,7 @@ def test_main_help_lists_every_command_with_an_example(aws: AwsHome) -> None:
 
     for command in ("login", "status", "logout", "env", "exec", "configure"):
         assert f"  {command} " in text
-        assert f"mfa-process {command}" in text or f"mfa-process env" in text
+        assert f"mfa-process {command}" in text or "mfa-process env" in text
 
 
 @pytest.mark.parametrize("command", ["login", "status", "logout", "env", "exec", "configure"])

@@ -23,9 +23,7 @@ BOTO3_CALL = "import boto3; print(boto3.Session(profile_name='mfa').client('sts'
 def start_many(aws: AwsHome, command: str, count: int):
     """``count`` copies of ``command`` started at once from one shell on one terminal."""
     script = aws.root / "many.sh"
-    script.write_text(
-        f"for i in $(seq {count}); do\n  {command} > out.$i 2> err.$i &\ndone\nwait\necho all-done\n"
-    )
+    script.write_text(f"for i in $(seq {count}); do\n  {command} > out.$i 2> err.$i &\ndone\nwait\necho all-done\n")
     return spawn(f"sh {script}", aws, timeout=120)
 
 
@@ -50,7 +48,7 @@ def test_sixteen_plugins_at_once_prompt_once(aws: AwsHome) -> None:
 
 def test_ten_boto3_processes_at_once_prompt_once(aws: AwsHome) -> None:
     """Like terraform with parallelism 10: every SDK process runs the plugin on a cold cache."""
-    child = start_many(aws, f"{sys.executable} -c \"{BOTO3_CALL}\"", 10)
+    child = start_many(aws, f'{sys.executable} -c "{BOTO3_CALL}"', 10)
     child.expect_exact(PROMPT, timeout=120)
     child.sendline(aws.code())
     child.expect_exact("all-done", timeout=120)

@@ -50,7 +50,15 @@ def botocore_profiles(tmp_path: Path):
     return parse
 
 
-def run_plan(text: str, base: str = "base", plugin: str = "mfa", mfa_serial=ARN, command: str = "mfa-process", region=None, force=False):
+def run_plan(
+    text: str,
+    base: str = "base",
+    plugin: str = "mfa",
+    mfa_serial=ARN,
+    command: str = "mfa-process",
+    region=None,
+    force=False,
+):
     return plan(text, base, plugin, mfa_serial, command, region, force)
 
 
@@ -60,7 +68,9 @@ def run_plan(text: str, base: str = "base", plugin: str = "mfa", mfa_serial=ARN,
 def test_plan_sets_mfa_serial_and_adds_the_profile(botocore_profiles) -> None:
     text, changes = run_plan(BASE_ONLY)
 
-    assert text == BASE_ONLY.replace(OLD_ARN, ARN) + "\n[profile mfa]\ncredential_process = mfa-process --profile base\n"
+    assert (
+        text == BASE_ONLY.replace(OLD_ARN, ARN) + "\n[profile mfa]\ncredential_process = mfa-process --profile base\n"
+    )
     assert changes == [
         f"set mfa_serial = {ARN} in [profile base]",
         "set credential_process = mfa-process --profile base in [profile mfa]",
@@ -107,7 +117,10 @@ def test_plan_creates_the_config_from_nothing(botocore_profiles) -> None:
 def test_plan_copies_the_region_into_a_new_section(botocore_profiles) -> None:
     text, changes = run_plan(BASE_ONLY, region="eu-central-1")
 
-    assert botocore_profiles(text)["mfa"] == {"credential_process": "mfa-process --profile base", "region": "eu-central-1"}
+    assert botocore_profiles(text)["mfa"] == {
+        "credential_process": "mfa-process --profile base",
+        "region": "eu-central-1",
+    }
     assert changes[-1] == "set region = eu-central-1 in [profile mfa]"
 
 
@@ -121,7 +134,10 @@ def test_plan_does_not_copy_the_region_into_an_existing_section(botocore_profile
 
 
 def test_plan_does_not_copy_the_region_when_updating_an_existing_line(botocore_profiles) -> None:
-    before = f"[profile base]\nmfa_serial = {ARN}\n\n[profile mfa]\ncredential_process = /opt/old/bin/mfa-process --profile base\n"
+    before = (
+        f"[profile base]\nmfa_serial = {ARN}\n\n"
+        "[profile mfa]\ncredential_process = /opt/old/bin/mfa-process --profile base\n"
+    )
 
     text, changes = run_plan(before, region="eu-central-1")
 
@@ -130,7 +146,9 @@ def test_plan_does_not_copy_the_region_when_updating_an_existing_line(botocore_p
 
 
 def test_plan_already_configured_changes_nothing() -> None:
-    configured = f"[profile base]\nmfa_serial = {ARN}\n\n[profile mfa]\ncredential_process = mfa-process --profile base\n"
+    configured = (
+        f"[profile base]\nmfa_serial = {ARN}\n\n[profile mfa]\ncredential_process = mfa-process --profile base\n"
+    )
 
     text, changes = run_plan(configured, region="eu-west-1")
 
@@ -167,7 +185,9 @@ def test_plan_refuses_to_replace_another_credential_process_without_force() -> N
 
 
 def test_plan_replaces_another_credential_process_with_force(botocore_profiles) -> None:
-    before = BASE_ONLY + "\n[profile mfa]\ncredential_process = aws-vault export --format=json base\nregion = us-east-1\n"
+    before = (
+        BASE_ONLY + "\n[profile mfa]\ncredential_process = aws-vault export --format=json base\nregion = us-east-1\n"
+    )
 
     text, changes = run_plan(before, force=True, region="eu-central-1")
 
@@ -175,9 +195,14 @@ def test_plan_replaces_another_credential_process_with_force(botocore_profiles) 
     assert "set credential_process = mfa-process --profile base in [profile mfa]" in changes
 
 
-def test_plan_updates_an_mfa_process_line_with_another_path_without_force(botocore_profiles, monkeypatch, tmp_path) -> None:
+def test_plan_updates_an_mfa_process_line_with_another_path_without_force(
+    botocore_profiles, monkeypatch, tmp_path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # /opt/old/bin/mfa-process does not exist anywhere
-    before = f"[profile base]\nmfa_serial = {ARN}\n\n[profile mfa]\ncredential_process = /opt/old/bin/mfa-process --profile base\n"
+    before = (
+        f"[profile base]\nmfa_serial = {ARN}\n\n"
+        "[profile mfa]\ncredential_process = /opt/old/bin/mfa-process --profile base\n"
+    )
 
     text, changes = run_plan(before)
 
@@ -314,14 +339,20 @@ def test_plugin_command_as_python_m() -> None:
     main = os.path.join("/work", "main", "mfa_process", "__main__.py")
 
     assert plugin_command(main, "/opt/venv/bin/python3") == "/opt/venv/bin/python3 -m mfa_process"
-    assert shlex.split(plugin_command(main, "/opt/my venv/bin/python3")) == ["/opt/my venv/bin/python3", "-m", "mfa_process"]
+    assert shlex.split(plugin_command(main, "/opt/my venv/bin/python3")) == [
+        "/opt/my venv/bin/python3",
+        "-m",
+        "mfa_process",
+    ]
 
 
 def test_plugin_command_as_python_m_ignores_path(tmp_path: Path, monkeypatch) -> None:
     _script(tmp_path / "bin")
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
 
-    assert plugin_command("/x/mfa_process/__main__.py", sys.executable) == f"{shlex.quote(sys.executable)} -m mfa_process"
+    assert (
+        plugin_command("/x/mfa_process/__main__.py", sys.executable) == f"{shlex.quote(sys.executable)} -m mfa_process"
+    )
 
 
 # --- write_with_backup ----------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
-from botocore.configloader import build_profile_map, raw_config_parse
 from aws_home import AwsHome
+from botocore.configloader import build_profile_map, raw_config_parse
 
 from mfa_process.cli import credential_process
 from mfa_process.config import configure as config_setup

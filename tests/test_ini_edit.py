@@ -217,7 +217,10 @@ def test_set_option_adds_to_the_last_section_before_trailing_comments(check_edit
 
     after = set_option(before, "profile base", "mfa_serial", ARN)
 
-    assert after == "[default]\nregion = eu-west-1\n\n[profile base]\nregion = eu-central-1\n" f"mfa_serial = {ARN}\n\n# the end\n\n"
+    assert (
+        after == "[default]\nregion = eu-west-1\n\n[profile base]\nregion = eu-central-1\n"
+        f"mfa_serial = {ARN}\n\n# the end\n\n"
+    )
     check_edit(before, after, "profile base", "mfa_serial", ARN)
 
 
@@ -333,10 +336,20 @@ def test_set_option_default_section(botocore_view) -> None:
 @pytest.mark.parametrize(
     "before, section, key, expected",
     [
-        ("[profile base]\nregion = x", "profile base", "mfa_serial", f"[profile base]\nregion = x\nmfa_serial = {ARN}\n"),
+        (
+            "[profile base]\nregion = x",
+            "profile base",
+            "mfa_serial",
+            f"[profile base]\nregion = x\nmfa_serial = {ARN}\n",
+        ),
         ("[profile base]\nmfa_serial = old", "profile base", "mfa_serial", f"[profile base]\nmfa_serial = {ARN}\n"),
         ("[profile base]", "profile base", "mfa_serial", f"[profile base]\nmfa_serial = {ARN}\n"),
-        ("[default]\nregion = x", "profile base", "mfa_serial", f"[default]\nregion = x\n\n[profile base]\nmfa_serial = {ARN}\n"),
+        (
+            "[default]\nregion = x",
+            "profile base",
+            "mfa_serial",
+            f"[default]\nregion = x\n\n[profile base]\nmfa_serial = {ARN}\n",
+        ),
         ("# only a comment", "profile base", "mfa_serial", f"# only a comment\n\n[profile base]\nmfa_serial = {ARN}\n"),
     ],
 )
@@ -351,7 +364,9 @@ def test_set_option_without_a_trailing_newline(before: str, section: str, key: s
 
 
 def test_set_option_finds_a_header_with_extra_spaces(check_edit, botocore_view) -> None:
-    before = "[default]\nregion = eu-west-1\n\n[profile   base]\nregion = eu-central-1\n\n[profile other]\noutput = json\n"
+    before = (
+        "[default]\nregion = eu-west-1\n\n[profile   base]\nregion = eu-central-1\n\n[profile other]\noutput = json\n"
+    )
     assert profiles(botocore_view, before)["base"] == {"region": "eu-central-1"}
 
     after = set_option(before, config_section_name("base"), "mfa_serial", ARN)

@@ -40,8 +40,13 @@ class Moto:
         home = log.parent / "home"  # moto and the botocore in it read and write no real ~/.aws
         home.mkdir()
         with open(log, "wb") as out:  # default signals, a process group of its own (tests/processes.py)
-            self.process = popen(argv + ["-H", "127.0.0.1", "-p", str(port)], stdout=out,
-                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=isolated_env(home))
+            self.process = popen(
+                argv + ["-H", "127.0.0.1", "-p", str(port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=isolated_env(home),
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -86,13 +91,24 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moto]:
 @pytest.fixture
 def moto_aws(tmp_path: Path, moto: Moto) -> AwsHome:
     """An AWS home whose base profile holds the keys of an IAM user (alice-...) created in moto."""
-    iam = boto3.client("iam", endpoint_url=moto.url, region_name="us-east-1",
-                       aws_access_key_id="AKIAMOTOADMINEXAMPLE", aws_secret_access_key="x" * 40)
+    iam = boto3.client(
+        "iam",
+        endpoint_url=moto.url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIAMOTOADMINEXAMPLE",
+        aws_secret_access_key="x" * 40,
+    )
     name = f"alice-{tmp_path.name}"[:64]
     iam.create_user(UserName=name)
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    user = User(name, "123456789012", key["AccessKeyId"], key["SecretAccessKey"], DEFAULT_USER.mfa_serial,
-                DEFAULT_USER.totp_secret)
+    user = User(
+        name,
+        "123456789012",
+        key["AccessKeyId"],
+        key["SecretAccessKey"],
+        DEFAULT_USER.mfa_serial,
+        DEFAULT_USER.totp_secret,
+    )
     return AwsHome(tmp_path, SimpleNamespace(url=moto.url), user)  # type: ignore[arg-type]
 
 
@@ -129,9 +145,15 @@ def test_aws_cli_through_moto(moto_aws: AwsHome, moto: Moto) -> None:
     )
 
     def caller_identity(profile: str) -> dict:
-        out = run(["aws", "sts", "get-caller-identity", "--profile", profile, "--output", "json"],
-                  env=moto_aws.env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-                  start_new_session=True)
+        out = run(
+            ["aws", "sts", "get-caller-identity", "--profile", profile, "--output", "json"],
+            env=moto_aws.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 

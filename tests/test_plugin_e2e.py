@@ -222,19 +222,40 @@ def assert_no_secret_in(text: str, aws: AwsHome) -> None:
 LOCAL_FAILURES = {
     "unknown profile": (["--profile", "nobody"], None, None, ["profile 'nobody'", "--profile"]),
     "no mfa_serial": (["--profile", "base"], "[profile base]\nregion = us-east-1\n", None, ["no mfa_serial"]),
-    "u2f serial": (["--profile", "base", "--mfa-serial", "arn:aws:iam::123456789012:u2f/user/alice/key-ABC"], None, None, ["FIDO"]),
+    "u2f serial": (
+        ["--profile", "base", "--mfa-serial", "arn:aws:iam::123456789012:u2f/user/alice/key-ABC"],
+        None,
+        None,
+        ["FIDO"],
+    ),
     "malformed serial": (["--profile", "base", "--mfa-serial", "not a serial"], None, None, ["mfa_serial"]),
     "short token code": (["--profile", "base", "--token-code", "12345"], None, None, ["6 digits"]),
     "letters in token code": (["--profile", "base", "--token-code", "12a456"], None, None, ["6 digits"]),
     "duration too long": (["--profile", "base", "--duration", "200000"], None, None, ["129600", "--duration"]),
     "duration within margin": (["--profile", "base", "--duration", "900"], None, None, ["margin"]),
     "duration not a number": (["--profile", "base", "--duration", "12h"], None, None, ["12h"]),
-    "duration in profile": (["--profile", "base"], "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nduration_seconds = 60\n", None, ["duration_seconds in profile 'base'"]),
+    "duration in profile": (
+        ["--profile", "base"],
+        "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nduration_seconds = 60\n",
+        None,
+        ["duration_seconds in profile 'base'"],
+    ),
     "bad lock timeout": (["--profile", "base", "--lock-timeout", "-1"], None, None, ["lock timeout"]),
     "bad sts timeout": (["--profile", "base", "--sts-timeout", "0"], None, None, ["STS timeout", "--sts-timeout"]),
-    "sts timeout in profile": (["--profile", "base"], "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_sts_timeout = soon\n", None, ["mfa_sts_timeout in profile 'base'"]),
+    "sts timeout in profile": (
+        ["--profile", "base"],
+        "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_sts_timeout = soon\n",
+        None,
+        ["mfa_sts_timeout in profile 'base'"],
+    ),
     "broken config file": (["--profile", "base"], "[profile base\nmfa_serial = x\n", None, ["cannot parse"]),
-    "self-referencing profile": (["--profile", "base"], "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\ncredential_process = mfa-process --profile base\n", "", ["mfa-process itself"]),
+    "self-referencing profile": (
+        ["--profile", "base"],
+        "[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n"
+        "credential_process = mfa-process --profile base\n",
+        "",
+        ["mfa-process itself"],
+    ),
     "missing --profile": ([], None, None, ["--profile"]),
 }
 
@@ -277,7 +298,9 @@ def test_reused_token_code(aws: AwsHome) -> None:
 
 
 def test_serial_of_another_user(aws: AwsHome) -> None:
-    result = aws.run(["--profile", "base", "--mfa-serial", "arn:aws:iam::123456789012:mfa/bob", "--token-code", aws.code()])
+    result = aws.run(
+        ["--profile", "base", "--mfa-serial", "arn:aws:iam::123456789012:mfa/bob", "--token-code", aws.code()]
+    )
 
     assert_clean_failure(result, "arn:aws:iam::123456789012:mfa/bob", "mfa_serial")
 
@@ -292,7 +315,9 @@ def test_unknown_access_key(aws: AwsHome) -> None:
 
 
 def test_wrong_secret_key(aws: AwsHome) -> None:
-    aws.write_credentials(f"[base]\naws_access_key_id = {aws.user.access_key_id}\naws_secret_access_key = wrong-secret\n")
+    aws.write_credentials(
+        f"[base]\naws_access_key_id = {aws.user.access_key_id}\naws_secret_access_key = wrong-secret\n"
+    )
 
     result = aws.run(["--profile", "base", "--token-code", aws.code()])
 
@@ -302,7 +327,7 @@ def test_wrong_secret_key(aws: AwsHome) -> None:
 
 def test_temporary_credentials_as_base_are_refused_locally(aws: AwsHome) -> None:
     aws.write_credentials(
-        f"[base]\naws_access_key_id = ASIAEXAMPLE000000000\naws_secret_access_key = s\naws_session_token = t\n"
+        "[base]\naws_access_key_id = ASIAEXAMPLE000000000\naws_secret_access_key = s\naws_session_token = t\n"
     )
 
     result = aws.run(["--profile", "base", "--token-code", aws.code()])

@@ -18,8 +18,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from botocore.configloader import build_profile_map, raw_config_parse
 from aws_home import AwsHome
+from botocore.configloader import build_profile_map, raw_config_parse
 
 JS_DIR = Path(__file__).parent / "js"
 needs_js = pytest.mark.skipif(

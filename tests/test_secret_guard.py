@@ -28,7 +28,7 @@ def test_session_keys_count_on_stderr_but_not_on_the_terminal_that_shows_the_con
         guard = SecretGuard()
         guard.watch_double(double)
         double.issue_session(DEFAULT_USER.access_key_id, 3600)  # one session, as GetSessionToken would
-        (akid, secret, token), = double.issued_sessions()
+        ((akid, secret, token),) = double.issued_sessions()
         guard.check("the terminal", f'{{"SecretAccessKey": "{secret}"}}', contract_channel=True)
         assert guard.leaks() == []
 

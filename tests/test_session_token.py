@@ -285,7 +285,14 @@ def test_region_defaults_to_us_east_1_for_the_aws_partition(files, sts, scopes, 
 
 
 def test_region_defaults_to_the_partitions_region_for_china(tmp_path, monkeypatch):
-    china = User("li", "123456789012", "AKIACHINAUSER0000001", "li-secret-key", "arn:aws-cn:iam::123456789012:mfa/li", USER.totp_secret)
+    china = User(
+        "li",
+        "123456789012",
+        "AKIACHINAUSER0000001",
+        "li-secret-key",
+        "arn:aws-cn:iam::123456789012:mfa/li",
+        USER.totp_secret,
+    )
     with StsDouble(users=[china]) as double:
         seen = record_scopes(double)
         files = AwsFiles(tmp_path, monkeypatch, double)
@@ -379,9 +386,24 @@ _MFA_SERIAL = (
     [
         ("AccessDenied", _MFA_CODE, MfaCodeRejectedError, "rejected the MFA code"),
         ("AccessDenied", _MFA_SERIAL, MfaDeviceNotAssociatedError, "does not belong"),
-        ("AccessDenied", "Cannot call GetSessionToken with session credentials", TemporaryBaseCredentialsError, "long-term"),
-        ("InvalidClientTokenId", "The security token included in the request is invalid.", InvalidAccessKeyError, "does not know"),
-        ("SignatureDoesNotMatch", "The request signature we calculated does not match", InvalidAccessKeyError, "secret key"),
+        (
+            "AccessDenied",
+            "Cannot call GetSessionToken with session credentials",
+            TemporaryBaseCredentialsError,
+            "long-term",
+        ),
+        (
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+            InvalidAccessKeyError,
+            "does not know",
+        ),
+        (
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match",
+            InvalidAccessKeyError,
+            "secret key",
+        ),
         ("Throttling", "Rate exceeded", ThrottledError, "throttling"),
         ("ThrottlingException", "Rate exceeded", ThrottledError, "throttling"),
         ("RequestLimitExceeded", "Request limit exceeded.", ThrottledError, "throttling"),

@@ -132,7 +132,9 @@ def test_missing_mfa_serial_names_the_profile_and_the_fix(aws_files):
 
 
 def test_invalid_mfa_serial_in_the_profile_is_rejected(aws_files):
-    environ = aws_files("[profile base]\nmfa_serial = arn:aws:iam::123456789012:u2f/user/alice/key\n", f"[base]\n{KEYS}")
+    environ = aws_files(
+        "[profile base]\nmfa_serial = arn:aws:iam::123456789012:u2f/user/alice/key\n", f"[base]\n{KEYS}"
+    )
 
     with pytest.raises(InvalidMfaSerialError):
         resolve_settings("base", environ)
@@ -314,7 +316,8 @@ def test_known_base_access_key_id_is_the_file_key_when_files_decide(aws_files, m
             f"[profile base]\nmfa_serial = {SERIAL}\n", f"[base]\n{KEYS}aws_session_token = token\n", id="session-token"
         ),
         pytest.param(
-            f"[profile base]\nmfa_serial = {SERIAL}\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = src\n"
+            f"[profile base]\nmfa_serial = {SERIAL}\n"
+            "role_arn = arn:aws:iam::123456789012:role/r\nsource_profile = src\n"
             f"[profile src]\n{KEYS}",
             f"[base]\n{KEYS}",
             id="role-arn",
@@ -356,8 +359,7 @@ def process_printing_key(tmp_path, access_key_id):
     """A credential_process command line that prints static keys ``access_key_id``."""
     script = tmp_path / "print_keys.py"
     script.write_text(
-        "import json\n"
-        f'print(json.dumps({{"Version": 1, "AccessKeyId": "{access_key_id}", "SecretAccessKey": "s"}}))\n'
+        f'import json\nprint(json.dumps({{"Version": 1, "AccessKeyId": "{access_key_id}", "SecretAccessKey": "s"}}))\n'
     )
     return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
 

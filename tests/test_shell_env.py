@@ -29,7 +29,9 @@ from mfa_process.session.shell_env import (
 )
 
 EXPIRES_AT = 1767268800  # 2026-01-01T12:00:00Z
-CREDENTIALS = Credentials("ASIAEXAMPLEKEY123456", "secret/with+chars=", "FwoGZXIvYXdzEJr//token==", EXPIRES_AT, "123456789012")
+CREDENTIALS = Credentials(
+    "ASIAEXAMPLEKEY123456", "secret/with+chars=", "FwoGZXIvYXdzEJr//token==", EXPIRES_AT, "123456789012"
+)
 
 HOSTILE_VALUES = [
     "it's",
@@ -250,14 +252,17 @@ def test_render_keeps_the_order_and_one_line_per_variable() -> None:
 def test_render_unsets_first_then_sets(shell: str) -> None:
     rendered = render({"A": "x"}, shell, unset=["AWS_PROFILE", "AWS_SECURITY_TOKEN"])
 
-    assert rendered == {
-        "sh": "unset AWS_PROFILE\nunset AWS_SECURITY_TOKEN\nexport A='x'\n",
-        "fish": "set -e AWS_PROFILE;\nset -e AWS_SECURITY_TOKEN;\nset -gx A 'x';\n",
-        "powershell": (
-            "Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n"
-            "Remove-Item Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue\n$Env:A = 'x'\n"
-        ),
-    }[shell]
+    assert (
+        rendered
+        == {
+            "sh": "unset AWS_PROFILE\nunset AWS_SECURITY_TOKEN\nexport A='x'\n",
+            "fish": "set -e AWS_PROFILE;\nset -e AWS_SECURITY_TOKEN;\nset -gx A 'x';\n",
+            "powershell": (
+                "Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n"
+                "Remove-Item Env:AWS_SECURITY_TOKEN -ErrorAction SilentlyContinue\n$Env:A = 'x'\n"
+            ),
+        }[shell]
+    )
 
 
 @pytest.mark.parametrize("shell", ["sh", "fish", "powershell"])
@@ -360,7 +365,7 @@ def _fish_parse(rendered: str) -> Dict[str, str]:
     parsed, index = {}, 0
     while index < len(rendered):
         match = statement.match(rendered, index)
-        assert match, f"not a set statement at {rendered[index:index + 40]!r}"
+        assert match, f"not a set statement at {rendered[index : index + 40]!r}"
         parsed[match.group(1)] = _fish_unquote(match.group(2))
         index = match.end()
     return parsed
@@ -445,7 +450,7 @@ def _powershell_unquote(text: str) -> str:
 
 
 def test_render_powershell_exact() -> None:
-    assert render({"A": "x", "B": "it's", "C": "$Env:HOME `n \"q\""}, "powershell") == (
+    assert render({"A": "x", "B": "it's", "C": '$Env:HOME `n "q"'}, "powershell") == (
         "$Env:A = 'x'\n$Env:B = 'it''s'\n$Env:C = '$Env:HOME `n \"q\"'\n"
     )
 
@@ -455,9 +460,12 @@ def test_render_powershell_exact() -> None:
 POWERSHELL_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-@pytest.mark.parametrize("value", [v for v in HOSTILE_VALUES if set(v) & set(POWERSHELL_LINE_BREAKS)]
-                         + ["a\rb", "a\x85b", "a\u2028b", "a\u2029b", "a\x0bb", "a\x0cb",
-                            "x'\nRemove-Item -Recurse ~ #"], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [v for v in HOSTILE_VALUES if set(v) & set(POWERSHELL_LINE_BREAKS)]
+    + ["a\rb", "a\x85b", "a\u2028b", "a\u2029b", "a\x0bb", "a\x0cb", "x'\nRemove-Item -Recurse ~ #"],
+    ids=repr,
+)
 def test_powershell_refuses_a_value_that_spans_lines(value: str) -> None:
     with pytest.raises(UnprintableValueError, match="MFA_TEST_VALUE"):
         render({"MFA_TEST_VALUE": value}, "powershell")

@@ -45,12 +45,22 @@ MSG_SIGNATURE = (
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def client(sts: StsDouble, creds: dict[str, str] | None = None, *, region: str = "us-east-1",
-           user: User = U, secret: str | None = None, **config: Any) -> Any:
+def client(
+    sts: StsDouble,
+    creds: dict[str, str] | None = None,
+    *,
+    region: str = "us-east-1",
+    user: User = U,
+    secret: str | None = None,
+    **config: Any,
+) -> Any:
     """A boto3 STS client for the double: long-term keys of `user`, or session `creds`."""
     if creds:
-        keys = dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds["SessionToken"])
+        keys = dict(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
     else:
         keys = dict(aws_access_key_id=user.access_key_id, aws_secret_access_key=secret or user.secret_access_key)
     cfg = Config(retries={"total_max_attempts": 1}, **config)
@@ -63,8 +73,9 @@ def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
 
 
 def mfa_session(sts: StsDouble, offset: int = 0, **kw: Any) -> dict[str, Any]:
-    return client(sts).get_session_token(SerialNumber=U.mfa_serial, TokenCode=code(U.totp_secret, offset),
-                                         **kw)["Credentials"]
+    return client(sts).get_session_token(SerialNumber=U.mfa_serial, TokenCode=code(U.totp_secret, offset), **kw)[
+        "Credentials"
+    ]
 
 
 def not_a_valid_code() -> str:
@@ -81,8 +92,9 @@ def mid_window(margin: float = 3.0) -> None:
 
 def raw(sts: StsDouble, body: str, *, tamper: str | None = None, region: str = "us-east-1") -> tuple[int, str, dict]:
     """POST a form body signed by botocore's SigV4 signer (optionally changed after signing)."""
-    req = AWSRequest("POST", sts.url + "/", data=body,
-                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    req = AWSRequest(
+        "POST", sts.url + "/", data=body, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    )
     SigV4Auth(Credentials(U.access_key_id, U.secret_access_key), "sts", region).add_auth(req)
     prepared = req.prepare()
     data = (tamper or body).encode()
@@ -112,8 +124,9 @@ def test_get_session_token_with_valid_code(sts: StsDouble) -> None:
     assert re.fullmatch(r"ASIA[A-Z2-7]{16}", creds["AccessKeyId"])
     assert len(creds["SecretAccessKey"]) == 40 and len(creds["SessionToken"]) > 100
     assert abs(creds["Expiration"] - (before + timedelta(seconds=43200))) < timedelta(seconds=5)
-    short = client(sts).get_session_token(SerialNumber=U.mfa_serial, TokenCode=code(U.totp_secret, 1),
-                                          DurationSeconds=900)["Credentials"]
+    short = client(sts).get_session_token(
+        SerialNumber=U.mfa_serial, TokenCode=code(U.totp_secret, 1), DurationSeconds=900
+    )["Credentials"]
     assert abs(short["Expiration"] - (before + timedelta(seconds=900))) < timedelta(seconds=5)
     assert short["AccessKeyId"] != creds["AccessKeyId"] and short["SessionToken"] != creds["SessionToken"]
 
@@ -172,12 +185,21 @@ def test_session_credentials_cannot_get_session_token(sts: StsDouble) -> None:
     assert error(exc) == (403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
 
 
-@pytest.mark.parametrize("seconds, message", [
-    (100, "1 validation error detected: Value '100' at 'durationSeconds' failed to satisfy constraint: "
-          "Member must have value greater than or equal to 900"),
-    (129601, "1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: "
-             "Member must have value less than or equal to 129600"),
-])
+@pytest.mark.parametrize(
+    "seconds, message",
+    [
+        (
+            100,
+            "1 validation error detected: Value '100' at 'durationSeconds' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 900",
+        ),
+        (
+            129601,
+            "1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: "
+            "Member must have value less than or equal to 129600",
+        ),
+    ],
+)
 def test_duration_is_validated(sts: StsDouble, seconds: int, message: str) -> None:
     with pytest.raises(ClientError) as exc:
         client(sts, parameter_validation=False).get_session_token(DurationSeconds=seconds)
@@ -189,10 +211,13 @@ def test_duration_is_validated(sts: StsDouble, seconds: int, message: str) -> No
 def test_token_code_format_is_validated(sts: StsDouble) -> None:
     with pytest.raises(ClientError) as exc:
         client(sts, parameter_validation=False).get_session_token(SerialNumber=U.mfa_serial, TokenCode="12345x7")
-    assert error(exc) == (400, "ValidationError",
-                          "2 validation errors detected: Value '12345x7' at 'tokenCode' failed to satisfy constraint: "
-                          "Member must have length less than or equal to 6; Value '12345x7' at 'tokenCode' failed to "
-                          "satisfy constraint: Member must satisfy regular expression pattern: [\\d]*")
+    assert error(exc) == (
+        400,
+        "ValidationError",
+        "2 validation errors detected: Value '12345x7' at 'tokenCode' failed to satisfy constraint: "
+        "Member must have length less than or equal to 6; Value '12345x7' at 'tokenCode' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: [\\d]*",
+    )
 
 
 # ---- authentication --------------------------------------------------------------------------
@@ -234,8 +259,11 @@ def test_unsigned_request_is_refused(sts: StsDouble) -> None:
 
 # ---- wire format -----------------------------------------------------------------------------
 def test_xml_shapes_match_sts(sts: StsDouble) -> None:
-    status, xml, headers = raw(sts, f"Action=GetSessionToken&Version=2011-06-15&DurationSeconds=900"
-                                    f"&SerialNumber={U.mfa_serial}&TokenCode={code(U.totp_secret)}")
+    status, xml, headers = raw(
+        sts,
+        f"Action=GetSessionToken&Version=2011-06-15&DurationSeconds=900"
+        f"&SerialNumber={U.mfa_serial}&TokenCode={code(U.totp_secret)}",
+    )
     assert status == 200 and headers["Content-Type"] == "text/xml"
     assert xml.startswith(f'<GetSessionTokenResponse xmlns="{NS}">')
     m = re.search(r"<RequestId>([0-9a-f-]{36})</RequestId>\s*</ResponseMetadata>\s*</GetSessionTokenResponse>", xml)
@@ -248,7 +276,9 @@ def test_xml_shapes_match_sts(sts: StsDouble) -> None:
     assert re.fullmatch(
         rf'<ErrorResponse xmlns="{re.escape(NS)}">\s*<Error>\s*<Type>Sender</Type>\s*<Code>InvalidAction</Code>\s*'
         r"<Message>Could not find operation GetThings for version 2011-06-15</Message>\s*</Error>\s*"
-        r"<RequestId>([0-9a-f-]{36})</RequestId>\s*</ErrorResponse>\s*", xml)
+        r"<RequestId>([0-9a-f-]{36})</RequestId>\s*</ErrorResponse>\s*",
+        xml,
+    )
     assert headers["x-amzn-RequestId"] in xml
 
 
@@ -265,8 +295,12 @@ def test_get_caller_identity_for_keys_and_sessions(sts: StsDouble) -> None:
 # ---- AssumeRole ------------------------------------------------------------------------------
 def test_assume_role_is_denied_without_mfa(sts: StsDouble) -> None:
     sts.add_role(ROLE, require_mfa=False)
-    denied = (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: "
-              f"sts:AssumeRole on resource: {ROLE} with an explicit deny in an identity-based policy")
+    denied = (
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: "
+        f"sts:AssumeRole on resource: {ROLE} with an explicit deny in an identity-based policy",
+    )
     plain_session = client(sts).get_session_token()["Credentials"]
     for c in (client(sts), client(sts, plain_session)):
         with pytest.raises(ClientError) as exc:
@@ -285,19 +319,29 @@ def test_assume_role_with_mfa_session(sts: StsDouble) -> None:
     role = client(sts, out["Credentials"])
     ident = role.get_caller_identity()
     assert (ident["Arn"], ident["Account"], ident["UserId"]) == (
-        assumed, "210987654321", out["AssumedRoleUser"]["AssumedRoleId"])
+        assumed,
+        "210987654321",
+        out["AssumedRoleUser"]["AssumedRoleId"],
+    )
     # the role session keeps MFA context: chaining into an MFA-requiring role works
     assert role.assume_role(RoleArn="arn:aws:iam::210987654321:role/deeper", RoleSessionName="x2")["Credentials"]
 
     with pytest.raises(ClientError) as exc:
         session.assume_role(RoleArn=ROLE, RoleSessionName="long", DurationSeconds=7200)
-    assert error(exc) == (400, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit "
-                          "for roles assumed by role chaining.")
+    assert error(exc) == (
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    )
     unknown = "arn:aws:iam::210987654321:role/nope"
     with pytest.raises(ClientError) as exc:
         session.assume_role(RoleArn=unknown, RoleSessionName="xx")
-    assert error(exc) == (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to "
-                          f"perform: sts:AssumeRole on resource: {unknown}")
+    assert error(exc) == (
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/alice is not authorized to "
+        f"perform: sts:AssumeRole on resource: {unknown}",
+    )
 
 
 def test_role_trust_policy_requiring_mfa() -> None:
@@ -311,8 +355,9 @@ def test_role_trust_policy_requiring_mfa() -> None:
             keys.assume_role(RoleArn=mfa_role, RoleSessionName="s1")
         assert error(exc)[1] == "AccessDenied" and "explicit deny" not in error(exc)[2]
         # AssumeRole with long-term keys plus SerialNumber/TokenCode (the CLI's role_arn + mfa_serial)
-        out = keys.assume_role(RoleArn=mfa_role, RoleSessionName="s1", SerialNumber=U.mfa_serial,
-                               TokenCode=code(U.totp_secret))
+        out = keys.assume_role(
+            RoleArn=mfa_role, RoleSessionName="s1", SerialNumber=U.mfa_serial, TokenCode=code(U.totp_secret)
+        )
         assert out["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/mfa/s1"
 
 
@@ -320,13 +365,17 @@ def test_role_trust_policy_requiring_mfa() -> None:
 def iam_client(sts: StsDouble, creds: dict[str, str] | None = None) -> Any:
     """A boto3 IAM client for the double: long-term keys, or session ``creds``."""
     keys = (
-        dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-             aws_session_token=creds["SessionToken"])
+        dict(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
         if creds
         else dict(aws_access_key_id=U.access_key_id, aws_secret_access_key=U.secret_access_key)
     )
-    return boto3.client("iam", endpoint_url=sts.url, region_name="us-east-1",
-                        config=Config(retries={"total_max_attempts": 1}), **keys)
+    return boto3.client(
+        "iam", endpoint_url=sts.url, region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}), **keys
+    )
 
 
 def test_iam_get_user_needs_an_mfa_session(sts: StsDouble) -> None:
@@ -335,9 +384,13 @@ def test_iam_get_user_needs_an_mfa_session(sts: StsDouble) -> None:
 
     with pytest.raises(ClientError) as exc:  # long-term keys: the seed's policy
         iam_client(sts).get_user()
-    assert error(exc) == (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized "
-                          "to perform: iam:GetUser on resource: user alice with an explicit deny in an "
-                          "identity-based policy")
+    assert error(exc) == (
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/alice is not authorized "
+        "to perform: iam:GetUser on resource: user alice with an explicit deny in an "
+        "identity-based policy",
+    )
     with pytest.raises(ClientError) as exc:  # a session without MFA: IAM itself refuses it
         iam_client(sts, client(sts).get_session_token()["Credentials"]).get_user()
     assert error(exc) == (403, "InvalidClientTokenId", "The security token included in the request is invalid.")
@@ -363,8 +416,12 @@ def test_key_facts_tell_what_the_double_issued(sts: StsDouble) -> None:
     role_key = client(sts, creds).assume_role(RoleArn=ROLE, RoleSessionName="s1")["Credentials"]["AccessKeyId"]
     plain = client(sts).get_session_token()["Credentials"]["AccessKeyId"]
     assert sts.key_facts(U.access_key_id) == {"account": U.account, "temporary": False, "mfa": False, "role_arn": None}
-    assert sts.key_facts(creds["AccessKeyId"]) == {"account": U.account, "temporary": True, "mfa": True,
-                                                   "role_arn": None}
+    assert sts.key_facts(creds["AccessKeyId"]) == {
+        "account": U.account,
+        "temporary": True,
+        "mfa": True,
+        "role_arn": None,
+    }
     assert sts.key_facts(plain) == {"account": U.account, "temporary": True, "mfa": False, "role_arn": None}
     assert sts.key_facts(role_key) == {"account": "210987654321", "temporary": True, "mfa": True, "role_arn": ROLE}
     assert sts.key_facts("ASIAUNKNOWNUNKNOWN00") is None
@@ -397,14 +454,19 @@ def test_calls_and_requests_are_recorded(sts: StsDouble) -> None:
     assert (sts.calls(), sts.calls("GetSessionToken"), sts.calls("AssumeRole")) == (3, 2, 0)
     last = sts.requests[-1]
     assert (last["action"], last["access_key_id"], last["status"], last["code"]) == (
-        "GetSessionToken", U.access_key_id, 403, "AccessDenied")
+        "GetSessionToken",
+        U.access_key_id,
+        403,
+        "AccessDenied",
+    )
     assert last["params"]["SerialNumber"] == U.mfa_serial
 
 
 def test_endpoint_from_environment(sts: StsDouble, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts.url)
-    c = boto3.client("sts", region_name="eu-west-1", aws_access_key_id=U.access_key_id,
-                     aws_secret_access_key=U.secret_access_key)
+    c = boto3.client(
+        "sts", region_name="eu-west-1", aws_access_key_id=U.access_key_id, aws_secret_access_key=U.secret_access_key
+    )
     assert c.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:user/alice"
     assert sts.calls("GetCallerIdentity") == 1
 
@@ -413,22 +475,30 @@ def test_endpoint_from_environment(sts: StsDouble, monkeypatch: pytest.MonkeyPat
 def aws_env(sts: StsDouble, tmp_path: Path) -> dict[str, str]:
     (tmp_path / "config").write_text("[default]\nregion = us-east-1\noutput = json\n")
     (tmp_path / "credentials").write_text(
-        f"[default]\naws_access_key_id = {U.access_key_id}\naws_secret_access_key = {U.secret_access_key}\n")
+        f"[default]\naws_access_key_id = {U.access_key_id}\naws_secret_access_key = {U.secret_access_key}\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return dict(env, HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "config"),
-                AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"), AWS_ENDPOINT_URL_STS=sts.url)
+    return dict(
+        env,
+        HOME=str(tmp_path),
+        AWS_CONFIG_FILE=str(tmp_path / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
+        AWS_ENDPOINT_URL_STS=sts.url,
+    )
 
 
 def test_aws_cli_get_session_token(sts: StsDouble, tmp_path: Path) -> None:
     aws = str(Path(sys.executable).parent / "aws")
     argv = [aws, "sts", "get-session-token", "--serial-number", U.mfa_serial, "--token-code", code(U.totp_secret)]
-    ok = subprocess.run(argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30,
-                        preexec_fn=default_signals)
+    ok = subprocess.run(
+        argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30, preexec_fn=default_signals
+    )
     assert ok.returncode == 0, ok.stderr
     creds = json.loads(ok.stdout)["Credentials"]
     assert creds["AccessKeyId"].startswith("ASIA") and creds["SessionToken"]
-    again = subprocess.run(argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30,
-                           preexec_fn=default_signals)
+    again = subprocess.run(
+        argv, env=aws_env(sts, tmp_path), capture_output=True, text=True, timeout=30, preexec_fn=default_signals
+    )
     assert again.returncode != 0
     assert f"An error occurred (AccessDenied) when calling the GetSessionToken operation: {MSG_REUSED}" in again.stderr
     assert sts.calls("GetSessionToken") == 2
@@ -436,14 +506,23 @@ def test_aws_cli_get_session_token(sts: StsDouble, tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_standalone_main_prints_user_and_serves(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sts_double.py"))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=default_signals)  # Ctrl-C stops it even if pytest's parent ignores SIGINT
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("sts_double.py"))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_signals,
+    )  # Ctrl-C stops it even if pytest's parent ignores SIGINT
     try:
         info = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
         assert info["access_key_id"] == U.access_key_id and info["totp_secret"] == U.totp_secret
-        c = boto3.client("sts", endpoint_url=info["url"], region_name="us-east-1",
-                         aws_access_key_id=info["access_key_id"], aws_secret_access_key=info["secret_access_key"])
+        c = boto3.client(
+            "sts",
+            endpoint_url=info["url"],
+            region_name="us-east-1",
+            aws_access_key_id=info["access_key_id"],
+            aws_secret_access_key=info["secret_access_key"],
+        )
         assert c.get_caller_identity()["Arn"] == "arn:aws:iam::123456789012:user/alice"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=5)
@@ -471,13 +550,20 @@ const [akid, secret, serial, token] = process.argv.slice(1);
 JS_MODULES = Path(__file__).parent / "js" / "node_modules"
 
 
-@pytest.mark.skipif(not (JS_MODULES / "@aws-sdk" / "client-sts").is_dir() or not shutil.which("node"),
-                    reason="needs node and `npm install --prefix tests/js` (README, Running the tests)")
+@pytest.mark.skipif(
+    not (JS_MODULES / "@aws-sdk" / "client-sts").is_dir() or not shutil.which("node"),
+    reason="needs node and `npm install --prefix tests/js` (README, Running the tests)",
+)
 def test_js_sdk_v3(sts: StsDouble, tmp_path: Path) -> None:
     env = dict(aws_env(sts, tmp_path), NODE_PATH=str(JS_MODULES), NODE_NO_WARNINGS="1")
-    out = subprocess.run(["node", "-e", JS_CHECK, U.access_key_id, U.secret_access_key, U.mfa_serial,
-                          code(U.totp_secret)], env=env, capture_output=True, text=True, timeout=30,
-                         preexec_fn=default_signals)
+    out = subprocess.run(
+        ["node", "-e", JS_CHECK, U.access_key_id, U.secret_access_key, U.mfa_serial, code(U.totp_secret)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=default_signals,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["arn"] == "arn:aws:iam::123456789012:user/alice" and result["expiration"].endswith(".000Z")

@@ -1,4 +1,5 @@
-"""The terminal prompt: its logic with a fake console, the POSIX console on a real pty, the Windows one on a fake msvcrt."""
+"""The terminal prompt: its logic with a fake console, the POSIX console on a real pty, the Windows one
+on a fake msvcrt."""
 
 from __future__ import annotations
 

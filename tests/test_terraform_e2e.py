@@ -37,9 +37,7 @@ def workdir(aws: AwsHome, tmp_path: Path) -> Path:
     work.mkdir()
     shutil.copy(EXAMPLE, work / "main.tf")
     cli_config = tmp_path / "terraformrc"
-    cli_config.write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n}}\n'
-    )
+    cli_config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n}}\n')
     aws.env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
     aws.sts.add_role(PROD_ROLE)
     aws.write_config(
