@@ -13,6 +13,8 @@ from sts_double import DEFAULT_USER, User
 from sts_double_process import StsDoubleProcess
 from sts_rewrites import Rewrite, page, strip_field
 
+pytestmark = pytest.mark.e2e  # every test here starts the double's process
+
 U = DEFAULT_USER
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, whatever HTTP_PROXY says
 
