@@ -297,34 +297,6 @@ def test_reused_token_code(aws: AwsHome) -> None:
     assert_clean_failure(result, "already used")
 
 
-def test_serial_of_another_user(aws: AwsHome) -> None:
-    result = aws.run(
-        ["--profile", "base", "--mfa-serial", "arn:aws:iam::123456789012:mfa/bob", "--token-code", aws.code()]
-    )
-
-    assert_clean_failure(result, "arn:aws:iam::123456789012:mfa/bob", "mfa_serial")
-
-
-def test_unknown_access_key(aws: AwsHome) -> None:
-    aws.write_credentials("[base]\naws_access_key_id = AKIAUNKNOWNKEY000000\naws_secret_access_key = whatever\n")
-
-    result = aws.run(["--profile", "base", "--token-code", aws.code()])
-
-    assert_clean_failure(result, "does not know access key", "AKIA...0000")
-    assert "AKIAUNKNOWNKEY000000" not in result.stderr
-
-
-def test_wrong_secret_key(aws: AwsHome) -> None:
-    aws.write_credentials(
-        f"[base]\naws_access_key_id = {aws.user.access_key_id}\naws_secret_access_key = wrong-secret\n"
-    )
-
-    result = aws.run(["--profile", "base", "--token-code", aws.code()])
-
-    assert_clean_failure(result, "secret key of profile 'base'")
-    assert "wrong-secret" not in result.stderr
-
-
 def test_temporary_credentials_as_base_are_refused_locally(aws: AwsHome) -> None:
     aws.write_credentials(
         "[base]\naws_access_key_id = ASIAEXAMPLE000000000\naws_secret_access_key = s\naws_session_token = t\n"
@@ -383,14 +355,6 @@ def test_unreachable_endpoint(aws: AwsHome) -> None:
     result = aws.run(["--profile", "base", "--token-code", aws.code()], timeout=120)
 
     assert_clean_failure(result, "cannot reach STS", f"127.0.0.1:{closed_port}")
-
-
-def test_throttling(aws: AwsHome) -> None:
-    aws.sts.throttle = True
-
-    result = aws.run(["--profile", "base", "--token-code", aws.code()], timeout=120)
-
-    assert_clean_failure(result, "throttling")
 
 
 def test_verbose_shows_details(aws: AwsHome) -> None:
