@@ -197,26 +197,6 @@ def test_auto_picks_zenity_with_a_display_and_no_terminal(aws: AwsHome, fakes: F
     assert aws.sts.calls("GetSessionToken") == 1
 
 
-def test_wayland_display_alone_enables_the_dialog(aws: AwsHome, fakes: FakeBin) -> None:
-    zenity = fakes.add("zenity", stdout=f"{aws.code()}\n")
-    aws.env["WAYLAND_DISPLAY"] = "wayland-0"
-
-    result = aws.run(["--profile", "base"])
-
-    assert result.returncode == 0, result.stderr
-    assert len(zenity.calls()) == 1
-
-
-def test_kdialog_is_picked_when_zenity_is_absent(aws: AwsHome, fakes: FakeBin) -> None:
-    kdialog = fakes.add("kdialog", stdout=f"{aws.code()}\n")
-    aws.env["DISPLAY"] = ":0"
-
-    result = aws.run(["--profile", "base"])
-
-    assert result.returncode == 0, result.stderr
-    assert kdialog.calls() == [["--title", "mfa-process", "--password", QUESTION]]
-
-
 def test_zenity_cancel_is_a_clear_error(aws: AwsHome, fakes: FakeBin) -> None:
     fakes.add("zenity", status=1)
     aws.env["DISPLAY"] = ":0"
