@@ -28,7 +28,7 @@ from mfa_process.cli import credential_process, main
 from mfa_process.cli.fast_hit import cached_output, plain_profile_argument
 from mfa_process.config import aws_files, hit_settings
 from mfa_process.config import settings as full_settings
-from mfa_process.config.hit_settings import HitKey, hit_session_key, is_usable_mfa_serial
+from mfa_process.config.hit_settings import hit_session_key, is_usable_mfa_serial
 from mfa_process.config.ini_subset import read_profile_plainly
 from mfa_process.config.mfa_device import parse_mfa_serial
 from mfa_process.config.recursion_guard import check_not_resolving
@@ -359,7 +359,7 @@ def test_values_json_would_escape_are_left_to_json(home):
 
 def test_an_exception_anywhere_is_a_decline(home, monkeypatch):
     home.store()
-    monkeypatch.setattr(cache_hit, "session_file_name", lambda key: 1 / 0)
+    monkeypatch.setattr(cache_hit, "_read_trusted", lambda directory, name: 1 / 0)
 
     assert cached_output(["--profile", "base"], home.env) is None
 
@@ -376,27 +376,9 @@ def test_the_constants_are_the_full_paths():
     assert (
         hit_settings.REFRESH_MARGIN_SECONDS == cache_hit._REFRESH_MARGIN_SECONDS == full_settings.REFRESH_MARGIN_SECONDS
     )
-    assert hit_settings._EARLIER_CREDENTIAL_SOURCES == aws_files._EARLIER_CREDENTIAL_SOURCES
     assert cache_hit._MAX_FILE_BYTES == full_cache._MAX_FILE_BYTES
     assert cache_hit._READ_FLAGS == full_cache._READ_FLAGS
     assert cache_hit._DIRECTORY_FLAGS == full_cache._DIRECTORY_FLAGS
-
-
-@settings(max_examples=50)
-@given(
-    profile=st.text(alphabet="abXY09_.-/ :\té日\U0001f600\x00\ud800", max_size=60),  # \ud800: argv bytes not UTF-8
-    key=st.text(alphabet="AKIA0123456789", min_size=1, max_size=20),
-    serial=st.sampled_from([SERIAL, "GAHT12345678"]),
-    duration=st.integers(901, 129600),
-)
-def test_the_session_file_name_is_the_caches(profile, key, serial, duration):
-    try:
-        expected = SessionKey(profile, key, serial, duration).file_stem + ".json"
-    except UnicodeEncodeError:  # a lone surrogate (argv bytes that are not UTF-8): both fail
-        with pytest.raises(UnicodeEncodeError):
-            cache_hit.session_file_name(HitKey(profile, key, serial, duration))
-        return
-    assert cache_hit.session_file_name(HitKey(profile, key, serial, duration)) == expected
 
 
 SERIAL_CHARS = "ABCXYZabcxyz0129_+=/:,.@-"
@@ -596,7 +578,7 @@ def test_the_session_key_is_resolve_settings_or_declined(config, credentials, ex
             assert key is None
             return
         assert key is not None, "a plain profile the full path serves from the cache was declined"
-        assert (key.profile, key.base_access_key_id, key.mfa_serial, key.duration) == (
+        assert key == (
             resolved.profile,
             resolved.known_base_access_key_id,
             resolved.device.serial,
@@ -673,12 +655,14 @@ HIT_OWN_MODULES = {
     "mfa_process.cli",
     "mfa_process.cli.fast_hit",
     "mfa_process.config",
+    "mfa_process.config.aws_files",
     "mfa_process.config.hit_settings",
     "mfa_process.config.ini_subset",
     "mfa_process.config.recursion_guard",
     "mfa_process.session",
     "mfa_process.session.cache_dir",
     "mfa_process.session.cache_hit",
+    "mfa_process.session.session_key",
 }
 HIT_RUN = """
 import re, sys

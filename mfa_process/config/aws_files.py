@@ -10,7 +10,6 @@ the credentials file, and credentials-file values winning over config-file ones.
 
 from __future__ import annotations
 
-import configparser
 import os
 
 from ..errors import ConfigFileError, ProfileNotFoundError
@@ -81,6 +80,8 @@ def _long_term_key(part: Profile) -> Optional[str]:
 def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
     if not os.path.isfile(path):
         return {}
+    import configparser  # here, not at the top: the cache hit uses static_access_key_id alone
+
     parser = configparser.RawConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
@@ -120,6 +121,8 @@ def _profile_name(section: str, is_config_file: bool) -> Optional[str]:
 def describe_parse_error(error: Exception) -> str:
     """Where the file is broken, in one line, by line number only: these files hold secret
     keys, so no part of their text is ever repeated in a message."""
+    import configparser
+
     if isinstance(error, configparser.MissingSectionHeaderError):
         return f"line {error.lineno} comes before any [section]"
     if isinstance(error, configparser.ParsingError) and error.errors:

@@ -12,12 +12,13 @@ then says what is wrong. Tests hold it to resolve_settings' answers.
 from __future__ import annotations
 
 from ..errors import RecursiveProfileError
+from .aws_files import static_access_key_id
 from .ini_subset import read_profile_plainly
 from .recursion_guard import check_credential_process, check_not_resolving
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional
+    from typing import Dict, Mapping, Optional, Tuple
 
     Profile = Dict[str, str]
 
@@ -26,8 +27,6 @@ DEFAULT_DURATION = 43200
 MIN_DURATION, MAX_DURATION = 900, 129600
 REFRESH_MARGIN_SECONDS = 15 * 60
 
-# The profile keys with which botocore gets credentials before static keys (aws_files' list).
-_EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
 # Settings a hit does not use but resolve_settings checks: (environment variable, profile key).
 _TIMEOUTS = (
     ("MFA_PROCESS_PROMPT_TIMEOUT", "mfa_prompt_timeout"),
@@ -38,20 +37,9 @@ _SERIAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 _PARTITION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz-")
 
 
-class HitKey:
-    """What names the cached session of a plain `--profile NAME` run."""
-
-    __slots__ = ("profile", "base_access_key_id", "mfa_serial", "duration")
-
-    def __init__(self, profile: str, base_access_key_id: str, mfa_serial: str, duration: int) -> None:
-        self.profile = profile
-        self.base_access_key_id = base_access_key_id
-        self.mfa_serial = mfa_serial
-        self.duration = duration
-
-
-def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[HitKey]:
-    """The session key resolve_settings would give for ``profile_name``, or None (not sure)."""
+def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[Tuple[str, str, str, int]]:
+    """(profile, base access key id, MFA serial, duration): the session key resolve_settings would
+    give for ``profile_name``, or None (not sure)."""
     try:
         check_not_resolving(environ)
     except RecursiveProfileError:
@@ -75,10 +63,10 @@ def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[H
         return None
     if not _is_prompt_name(_pick(environ, profile, "MFA_PROCESS_PROMPT", "mfa_prompt")):
         return None
-    base_access_key_id = _static_access_key_id(profile, from_config, from_credentials)
+    base_access_key_id = static_access_key_id(profile, from_config, from_credentials)
     if base_access_key_id is None:  # botocore decides: the full path asks it
         return None
-    return HitKey(profile_name, base_access_key_id, serial, duration)
+    return profile_name, base_access_key_id, serial, duration
 
 
 def is_usable_mfa_serial(serial: str) -> bool:
@@ -131,24 +119,3 @@ def _is_prompt_name(value: Optional[str]) -> bool:
     from ..prompt import PROMPTS  # only when a prompt is named: the names, nothing else
 
     return value.strip() in PROMPTS
-
-
-def _static_access_key_id(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
-    """aws_files.static_access_key_id: the key the files alone say botocore will use."""
-    if any(profile.get(key) for key in _EARLIER_CREDENTIAL_SOURCES):
-        return None
-    if _has_keys(from_credentials):
-        return _long_term_key(from_credentials)
-    if profile.get("credential_process"):
-        return None
-    if _has_keys(from_config):
-        return _long_term_key(from_config)
-    return None
-
-
-def _has_keys(part: Profile) -> bool:
-    return bool(part.get("aws_access_key_id") and part.get("aws_secret_access_key"))
-
-
-def _long_term_key(part: Profile) -> Optional[str]:
-    return None if part.get("aws_session_token") else part["aws_access_key_id"]

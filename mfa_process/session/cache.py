@@ -20,51 +20,22 @@ import time
 
 from ..errors import UnsafeCacheError
 from .credentials import Credentials
+from .session_key import SessionKey
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-try:  # CPython's own SHA-256: hashlib would load OpenSSL first, ~3 ms on every cache hit
-    from _sha256 import sha256  # Python < 3.12
-except ImportError:
-    try:
-        from _sha2 import sha256  # Python >= 3.12
-    except ImportError:
-        from hashlib import sha256
-
 _FORMAT = 1
 _MAX_FILE_BYTES = 64 * 1024
 _STALE_TEMP_SECONDS = 600
 _TEMP_PREFIX = ".tmp-"  # a writer's temporary file: hidden, never a session name
-_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _SESSION_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,47}\.[0-9a-f]{24}\.json\Z")  # what file_stem gives
 _POSIX = hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW") and os.open in os.supports_dir_fd
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | _O_CLOEXEC
 _LOCK_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | _O_CLOEXEC
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC
-
-
-class SessionKey:
-    """What makes two sessions interchangeable: same base profile and keys, device, duration."""
-
-    __slots__ = ("profile", "base_access_key_id", "mfa_serial", "duration")
-
-    def __init__(self, profile: str, base_access_key_id: str, mfa_serial: str, duration: int) -> None:
-        self.profile = profile
-        self.base_access_key_id = base_access_key_id
-        self.mfa_serial = mfa_serial
-        self.duration = duration
-
-    @property
-    def file_stem(self) -> str:
-        identity = "\0".join((self.profile, self.base_access_key_id, self.mfa_serial, str(self.duration)))
-        digest = sha256(identity.encode("utf-8")).hexdigest()[:24]
-        readable = _UNSAFE_FILENAME_CHARS.sub("_", self.profile)[:48]
-        if readable.startswith("."):  # hidden files are temp files here, and not listed
-            readable = "_" + readable[1:]
-        return f"{readable}.{digest}"
 
 
 class CachedSession:

@@ -16,37 +16,28 @@ import stat
 import time
 
 from .cache_dir import default_cache_dir
+from .session_key import SessionKey
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import List, Mapping, Optional
 
-    from ..config.hit_settings import HitKey
-
-try:  # CPython's own SHA-256, as cache.py: hashlib would load OpenSSL first
-    from _sha256 import sha256  # Python < 3.12
-except ImportError:
-    try:
-        from _sha2 import sha256  # Python >= 3.12
-    except ImportError:
-        from hashlib import sha256
 
 # cache.py's values (a test keeps them equal).
 _MAX_FILE_BYTES = 64 * 1024
 _REFRESH_MARGIN_SECONDS = 15 * 60
-_FILENAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _POSIX = hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW") and os.open in os.supports_dir_fd
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | _O_CLOEXEC
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC
 
 
-def cached_output(key: HitKey, environ: Mapping[str, str], now: float) -> Optional[str]:
+def cached_output(key: SessionKey, environ: Mapping[str, str], now: float) -> Optional[str]:
     """The credential_process JSON (without its final newline) that the full path would print
     for ``key`` at ``now``, or None: no servable session, or not sure."""
     if not _POSIX:
         return None
-    raw = _read_trusted(default_cache_dir(environ), session_file_name(key))
+    raw = _read_trusted(default_cache_dir(environ), key.file_stem + ".json")
     if raw is None:
         return None
     try:
@@ -54,16 +45,6 @@ def cached_output(key: HitKey, environ: Mapping[str, str], now: float) -> Option
     except UnicodeDecodeError:
         return None
     return _output(text.split("\n"), key, now)
-
-
-def session_file_name(key: HitKey) -> str:
-    """cache.SessionKey's file name for ``key``."""
-    identity = "\0".join((key.profile, key.base_access_key_id, key.mfa_serial, str(key.duration)))
-    digest = sha256(identity.encode("utf-8")).hexdigest()[:24]
-    readable = "".join(char if char in _FILENAME_CHARS else "_" for char in key.profile[:48])
-    if readable.startswith("."):
-        readable = "_" + readable[1:]
-    return f"{readable}.{digest}.json"
 
 
 def _read_trusted(directory: str, name: str) -> Optional[bytes]:
@@ -97,7 +78,7 @@ def _read_trusted(directory: str, name: str) -> Optional[bytes]:
     return data
 
 
-def _output(lines: List[str], key: HitKey, now: float) -> Optional[str]:
+def _output(lines: List[str], key: SessionKey, now: float) -> Optional[str]:
     """Parse the exact text json.dumps(document, indent=2) gives a session document, check it
     as SessionCache.load and Credentials do, and give Credentials.to_json()'s text."""
     if len(lines) not in (15, 16) or lines[:2] != ["{", '  "format": 1,']:
