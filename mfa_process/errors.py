@@ -11,6 +11,11 @@ EXIT_USAGE = 2  # the input is wrong: fix the command line or the profile
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
+def login_hint(profile: str) -> str:
+    """What to do where no code can be asked for: the one place that spells it."""
+    return f"run `mfa-process login --profile {profile}` in a terminal first"
+
+
 class MfaProcessError(Exception):
     """Base class: ``str(error)`` is the whole user-facing message, fix included."""
 

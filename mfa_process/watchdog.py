@@ -18,11 +18,6 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.2
 
 
-def login_hint(profile: str) -> str:
-    """What to do where no code can be asked for: the one place that spells it."""
-    return f"run `mfa-process login --profile {profile}` in a terminal first"
-
-
 class Watchdog:
     def __init__(
         self,

@@ -10,7 +10,6 @@ from typing import Dict, Iterator, List
 import pytest
 from aws_home import AwsHome
 from secret_guard import SecretGuard
-from sts_double import StsDouble
 from sts_double_process import StsDoubleProcess
 
 from mfa_process.errors import MfaProcessError
@@ -71,7 +70,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
 
 
 @pytest.fixture
-def aws(tmp_path: Path, sts: StsDouble, secret_guard: SecretGuard) -> Iterator[AwsHome]:
+def aws(tmp_path: Path, sts: StsDoubleProcess, secret_guard: SecretGuard) -> Iterator[AwsHome]:
     """An AwsHome; afterwards every process spawned on it and still open is closed (killed), so a
     failed test leaves nothing running for the rest of the session (its traceback keeps it referenced)."""
     home = AwsHome(tmp_path, sts, guard=secret_guard)

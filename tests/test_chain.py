@@ -18,7 +18,8 @@ from mfa_process.session.cached_provider import CachedSessionProvider
 from mfa_process.session.chain import ChosenWhenAsked, MissPath, build_provider
 from mfa_process.session.credentials import Credentials
 from mfa_process.session.session_token import SessionTokenProvider
-from mfa_process.watchdog import Watchdog, login_hint, no_watchdog
+from mfa_process.errors import login_hint
+from mfa_process.watchdog import Watchdog, no_watchdog
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 BASE_KEY = "AKIAFILESKEY00000001"

@@ -31,7 +31,7 @@ KEYS = f"aws_access_key_id = {BASE_KEY}\naws_secret_access_key = base-secret\n"
 @pytest.fixture
 def aws_files(tmp_path, monkeypatch):
     """write(config, credentials) -> the environ that names the two files."""
-    monkeypatch.setenv("HOME", str(tmp_path))  # no real ~/.aws, for load_profile or botocore
+    monkeypatch.setenv("HOME", str(tmp_path))  # no real ~/.aws, for read_profile or botocore
 
     def write(config="", credentials=""):
         (tmp_path / "config").write_text(config)

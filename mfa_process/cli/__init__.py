@@ -18,7 +18,16 @@ if TYPE_CHECKING:
 
     Command = Callable[[List[str], Mapping[str, str], TextIO, TextIO], int]
 
-COMMANDS = ("login", "status", "logout", "env", "exec", "configure")
+# Each companion command and the module that runs it, in the order --help lists them.
+COMMAND_MODULES = {
+    "login": ".login_command",
+    "status": ".status_command",
+    "logout": ".logout_command",
+    "env": ".env_command",
+    "exec": ".exec_command",
+    "configure": ".configure_command",
+}
+COMMANDS = tuple(COMMAND_MODULES)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -64,32 +73,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _command(name: str) -> Command:
-    """The companion command ``name`` (one of COMMANDS), imported only now."""
-    if name == "login":
-        from . import login_command
+    """The companion command ``name``, its module imported only now (the hit never pays for it)."""
+    from importlib import import_module
 
-        return login_command.run
-    if name == "status":
-        from . import status_command
-
-        return status_command.run
-    if name == "logout":
-        from . import logout_command
-
-        return logout_command.run
-    if name == "env":
-        from . import env_command
-
-        return env_command.run
-    if name == "exec":
-        from . import exec_command
-
-        return exec_command.run
-    if name == "configure":
-        from . import configure_command
-
-        return configure_command.run
-    raise AssertionError(f"no command {name}")
+    return import_module(COMMAND_MODULES[name], __package__).run  # type: ignore[no-any-return]
 
 
 def _fail(message: str, exit_code: int, verbose: bool, stderr: TextIO) -> int:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..config.recursion_guard import check_not_resolving
 from ..config.settings import (
     DEFAULT_DURATION,
     DEFAULT_PROMPT_TIMEOUT,
     DEFAULT_STS_TIMEOUT,
     LOCK_TIMEOUT_MARGIN,
+    MAX_DURATION,
+    MIN_DURATION,
     resolve_settings,
 )
 from ..errors import EXIT_USAGE
@@ -66,7 +67,10 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duration",
         metavar="SECONDS",
-        help=f"session length, 901..129600 (default: $MFA_PROCESS_DURATION, duration_seconds, {DEFAULT_DURATION})",
+        help=(
+            f"session length, {MIN_DURATION + 1}..{MAX_DURATION} "
+            f"(default: $MFA_PROCESS_DURATION, duration_seconds, {DEFAULT_DURATION})"
+        ),
     )
     parser.add_argument("--token-code", metavar="CODE", help="the 6-digit code, instead of asking on the terminal")
     parser.add_argument("--refresh", action="store_true", help="get a new session even if a cached one is valid")
@@ -102,7 +106,6 @@ def add_verbose_option(parser: argparse.ArgumentParser) -> None:
 
 
 def session_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
-    check_not_resolving(environ)
     return resolve_settings(
         args.profile,
         environ,

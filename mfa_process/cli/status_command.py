@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
 from typing import Dict, List, Mapping, TextIO
 
+from ..redact import printable as shown
 from ..session.cache import CachedSession
 from ..session.chain import session_cache
 from .common import add_profile_option, add_verbose_option, local_time, new_parser, time_left, warner
@@ -50,28 +50,6 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
             + "\n"
         )
     return 0
-
-
-def shown(text: str) -> str:
-    """``text`` safe to print on a terminal: the cache is a file anyone with our uid can write, and
-    a profile name like "\\x1b]0;...\\x07" would retitle the window, clear or rewrite the screen.
-    Control characters (C0, DEL, C1), line and paragraph separators, and invisible format
-    characters (bidi overrides) become Python-style escapes; a backslash stays as it is."""
-    return "".join(_escape(char) if _unsafe(char) else char for char in text)
-
-
-def _unsafe(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
-
-
-_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(char: str) -> str:
-    if char in _NAMED_ESCAPES:
-        return _NAMED_ESCAPES[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _as_dict(session: CachedSession, now: float) -> Dict[str, object]:

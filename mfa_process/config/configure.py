@@ -320,7 +320,7 @@ def _profile_names(config_text: str, credentials_path: str) -> List[str]:
         names.update(profiles_of(read_config(config_text)[0]))
     except configparser.Error:
         pass
-    if not os.path.isfile(credentials_path):  # as aws_config reads it: a FIFO would block
+    if not os.path.isfile(credentials_path):  # as aws_files reads it: a FIFO would block
         return sorted(names)
     parser = configparser.RawConfigParser()
     try:

@@ -12,7 +12,7 @@ then says what is wrong. Tests hold it to resolve_settings' answers.
 from __future__ import annotations
 
 from ..errors import RecursiveProfileError
-from .aws_files import static_access_key_id
+from .aws_files import merge_profile, static_access_key_id
 from .ini_subset import read_profile_plainly
 from .recursion_guard import check_credential_process, check_not_resolving
 
@@ -48,7 +48,7 @@ def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[T
     if parts is None:
         return None
     from_config, from_credentials = parts
-    profile = {**from_config, **from_credentials}
+    profile = merge_profile(from_config, from_credentials)
     try:
         check_credential_process(profile_name, profile.get("credential_process", ""))
     except RecursiveProfileError:

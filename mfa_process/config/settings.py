@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
 from .aws_files import merge_profile, read_profile, static_access_key_id
 from .mfa_device import parse_mfa_serial
-from .recursion_guard import check_credential_process
+from .recursion_guard import check_credential_process, check_not_resolving
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ def resolve_settings(
     prompt_timeout: Optional[Union[float, str]] = None,
     sts_timeout: Optional[Union[float, str]] = None,
 ) -> Settings:
+    check_not_resolving(environ)  # first: inside our own base-key resolution, nothing else matters
     from_config, from_credentials = read_profile(profile_name, environ)
     profile = merge_profile(from_config, from_credentials)
     check_credential_process(profile_name, profile.get("credential_process", ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
-from ..errors import NoPromptError
+from ..errors import NoPromptError, login_hint
 from ..system.native_dialog import Which, native_dialog
 from ..watchdog import Watchdog
 from .registry import SOURCES, SourceRequest
@@ -45,8 +45,8 @@ def choose_prompt(
     if dialog is not None:
         return dialog
     raise NoPromptError(
-        f"no terminal and no dialog to ask for the MFA code; run `mfa-process login --profile {profile}` in a "
-        f"terminal first, set `mfa_process = <command that prints a code>` in profile '{profile}', "
+        f"no terminal and no dialog to ask for the MFA code; {login_hint(profile)}, "
+        f"set `mfa_process = <command that prints a code>` in profile '{profile}', "
         "or pass --token-code"
     )
 

@@ -45,12 +45,10 @@ class SourceRequest:
 
 
 def _terminal(request: SourceRequest) -> CodeSource:
+    from ..errors import login_hint
     from .terminal import terminal_prompt
 
-    hint = (
-        f"start the session from a terminal first (mfa-process login --profile {request.profile}), or pass --token-code"
-    )
-    return terminal_prompt(hint, request.new_watchdog)
+    return terminal_prompt(f"{login_hint(request.profile)}, or pass --token-code", request.new_watchdog)
 
 
 def _command(request: SourceRequest) -> CodeSource:

@@ -93,9 +93,9 @@ class CachedSessionProvider:
         """
         from contextlib import ExitStack
 
-        from .lock import session_lock
+        from .lock import asking_for_code, session_lock
 
-        holder_hint = f"asking for the MFA code of profile '{self.settings.profile}'"
+        holder_hint = asking_for_code(self.settings.profile)
         with ExitStack() as held:
             try:
                 self.cache.ensure_directory()

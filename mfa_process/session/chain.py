@@ -56,7 +56,8 @@ class MissPath:
         return Watchdog(self.settings.lock_timeout, self.caller_alive)
 
     def prompt_watchdog(self) -> Watchdog:
-        from ..watchdog import Watchdog, login_hint
+        from ..errors import login_hint
+        from ..watchdog import Watchdog
 
         return Watchdog(self.settings.prompt_timeout, self.caller_alive, login_hint(self.settings.profile))
 
@@ -110,7 +111,9 @@ class ChosenWhenAsked:
         self._chosen: Optional[CodeSource] = None
 
     def __call__(self, mfa_serial: str, notice: Optional[str]) -> str:
-        self._announce(f"asking for the MFA code of profile '{self._profile}'")
+        from .lock import asking_for_code
+
+        self._announce(asking_for_code(self._profile))
         if self._chosen is None:
             self._chosen = self._choose()
         return self._chosen(mfa_serial, notice)

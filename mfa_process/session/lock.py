@@ -60,6 +60,11 @@ class HeldLock:
             pass
 
 
+def asking_for_code(profile: str) -> str:
+    """What a lock holder announces while it waits for a person's code."""
+    return f"asking for the MFA code of profile '{profile}'"
+
+
 @contextmanager
 def session_lock(path: str, watchdog: Watchdog, holder_hint: str) -> Iterator[HeldLock]:
     """Hold the lock at ``path``; wait for it until the watchdog's deadline (the lock timeout),

@@ -138,7 +138,7 @@ def _signals_raise_interrupt() -> Iterator[None]:
 
     ending: Dict[int, Callable[[int, Optional[FrameType]], None]] = dict.fromkeys(_ENDING_BY_DEFAULT, interrupt)
     with _signals_handled({signum: interrupt for signum in _ABORT_SIGNALS}):
-        with _signals_handled(ending, only_over_default=True):  # one `with` per line: Python 3.9
+        with _signals_handled(ending, only_over_default=True):
             yield
 
 
