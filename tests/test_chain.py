@@ -10,7 +10,7 @@ import pytest
 
 from mfa_process.config.mfa_device import parse_mfa_serial
 from mfa_process.config.settings import Settings
-from mfa_process.errors import CallerGoneError, LockTimeoutError
+from mfa_process.errors import CallerGoneError, LockTimeoutError, login_hint
 from mfa_process.prompt.token_code import TokenCode
 from mfa_process.session import base_keys
 from mfa_process.session.cache import SessionCache, SessionKey
@@ -18,7 +18,6 @@ from mfa_process.session.cached_provider import CachedSessionProvider
 from mfa_process.session.chain import ChosenWhenAsked, MissPath, build_provider
 from mfa_process.session.credentials import Credentials
 from mfa_process.session.session_token import SessionTokenProvider
-from mfa_process.errors import login_hint
 from mfa_process.watchdog import Watchdog, no_watchdog
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
