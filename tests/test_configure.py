@@ -13,7 +13,7 @@ from typing import Dict
 import pytest
 from botocore.configloader import load_config
 
-from mfa_process.config import configure as config_setup
+from mfa_process.config import configure
 from mfa_process.config.configure import (
     BACKUP_SUFFIX,
     configure_profile,
@@ -439,7 +439,7 @@ def test_write_with_backup_failure_leaves_the_file_untouched(tmp_path: Path, mon
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(config_setup.os, failing, broken)
+    monkeypatch.setattr(configure.os, failing, broken)
     with pytest.raises(OSError, match="No space left"):
         write_with_backup(str(config), "[default]\nregion = us-east-1\n")
     monkeypatch.undo()
@@ -457,7 +457,7 @@ def test_write_with_backup_failure_on_a_new_file_leaves_nothing(tmp_path: Path, 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(config_setup.os, "replace", broken)
+    monkeypatch.setattr(configure.os, "replace", broken)
     with pytest.raises(OSError):
         write_with_backup(str(config), "x\n")
     monkeypatch.undo()

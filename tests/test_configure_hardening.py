@@ -15,7 +15,7 @@ from aws_home import AwsHome
 from botocore.configloader import build_profile_map, raw_config_parse
 
 from mfa_process.cli import credential_process
-from mfa_process.config import configure as config_setup
+from mfa_process.config import configure
 from mfa_process.config.configure import BACKUP_SUFFIX, plan, write_with_backup
 from mfa_process.errors import ConfigError, ConfigFileError
 
@@ -279,7 +279,7 @@ def another_user(monkeypatch):
                 os.lchown(path, 54321, 54321)
         else:
             real = os.geteuid()
-            monkeypatch.setattr(config_setup.os, "geteuid", lambda: real + 1)
+            monkeypatch.setattr(configure.os, "geteuid", lambda: real + 1)
 
     return give_away
 
@@ -347,7 +347,7 @@ def test_a_temporary_file_swapped_for_a_link_is_not_followed_nor_installed(tmp_p
                 temp.unlink()
                 temp.symlink_to(victim)
 
-    monkeypatch.setattr(config_setup.os, "fsync", fsync_then_swap)
+    monkeypatch.setattr(configure.os, "fsync", fsync_then_swap)
     with pytest.raises(ConfigFileError, match="was replaced while configure wrote it"):
         write_with_backup(str(config), "new\n")
     monkeypatch.undo()

@@ -26,11 +26,11 @@ def cached_output(argv: List[str], environ: Mapping[str, str]) -> Optional[str]:
         import time
 
         from ..config.hit_settings import hit_session_key
-        from ..session.cache_hit import cached_output as session_output
+        from ..session.cache_hit import served_json
         from ..session.session_key import SessionKey
 
         key = hit_session_key(profile, environ)
-        return None if key is None else session_output(SessionKey(*key), environ, time.time())
+        return None if key is None else served_json(SessionKey(*key), environ, time.time())
     except Exception:  # not sure of something: the full path knows what to say
         return None
 

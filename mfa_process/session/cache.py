@@ -34,7 +34,6 @@ _SESSION_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,47}\.[0-9a-f]{24}\.js
 _POSIX = hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW") and os.open in os.supports_dir_fd
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | _O_CLOEXEC
-_LOCK_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | _O_CLOEXEC
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC
 
 
@@ -335,35 +334,15 @@ class SessionCache:
         return False
 
     def _remove_lock_file(self, folder: int, name: str) -> None:
-        """Unlink a lock file nobody holds. One that is held stays: its holder is prompting, and
-        a newcomer must lock the same file as the waiters (session_lock checks the name after
-        locking, so removing an unheld one is safe)."""
+        """Unlink a lock file nobody holds (lock.remove_if_unheld); an entry planted under a lock's
+        name that is no lock file of ours is removed as it is."""
         if folder < 0:
             _unlink_quietly(os.path.join(self.directory, name))
             return
-        try:
-            fd = os.open(name, _LOCK_FLAGS, dir_fd=folder)
-        except FileNotFoundError:
-            return
-        except OSError:  # a link or something else planted under a lock's name: remove the entry
-            _unlink_quietly(name, folder)
-            return
-        try:
-            import fcntl
+        from .lock import remove_if_unheld
 
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                return  # held
-            opened = os.fstat(fd)
-            try:
-                named = os.stat(name, dir_fd=folder, follow_symlinks=False)
-            except OSError:
-                return
-            if (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino):
-                _unlink_quietly(name, folder)
-        finally:
-            os.close(fd)  # drops the flock
+        if not remove_if_unheld(folder, name):  # a link or something else planted under a lock's name
+            _unlink_quietly(name, folder)
 
     def _remove_stale_temp_files(self) -> None:
         """Temp files of writers killed mid-write; harmless, but they should not pile up."""

@@ -32,7 +32,7 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLO
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC
 
 
-def cached_output(key: SessionKey, environ: Mapping[str, str], now: float) -> Optional[str]:
+def served_json(key: SessionKey, environ: Mapping[str, str], now: float) -> Optional[str]:
     """The credential_process JSON (without its final newline) that the full path would print
     for ``key`` at ``now``, or None: no servable session, or not sure."""
     if not _POSIX:

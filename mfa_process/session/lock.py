@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 import time
 from contextlib import contextmanager
 
@@ -73,7 +72,9 @@ def session_lock(path: str, watchdog: Watchdog, holder_hint: str) -> Iterator[He
     announced nothing.
 
     Raises UnsafeCacheError if the lock file is a link, not a regular file, or not ours."""
-    if sys.platform == "win32":  # pragma: no cover - Windows
+    from ..system import HAS_FLOCK
+
+    if not HAS_FLOCK:  # pragma: no cover - Windows
         with _windows_lock(path, watchdog, holder_hint):
             yield HeldLock(path, None)
         return
@@ -121,6 +122,38 @@ def _acquire(path: str, watchdog: Watchdog, holder_hint: str) -> int:
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def remove_if_unheld(folder: int, name: str) -> bool:
+    """Unlink the lock file ``name`` in the open ``folder`` unless someone holds it (its holder is
+    prompting, and a newcomer must lock the same file as the waiters; session_lock checks the name
+    after locking, so removing an unheld one is safe). False when it is no regular lock file of
+    ours to open (a link, a FIFO...): the caller decides what to do with that entry."""
+    try:
+        fd = os.open(name, _OPEN_FLAGS & ~os.O_CREAT, dir_fd=folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        try:
+            if not _try_flock(fd):
+                return True  # held: it stays
+        except OSError:  # no locking here at all: leave it
+            return True
+        try:
+            named = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except OSError:
+            return True
+        opened = os.fstat(fd)
+        if (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino):
+            try:
+                os.unlink(name, dir_fd=folder)
+            except OSError:
+                pass
+        return True
+    finally:
+        os.close(fd)  # drops the flock
 
 
 def _try_flock(fd: int) -> bool:

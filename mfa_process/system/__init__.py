@@ -9,6 +9,8 @@ are imported only by those who need them: this package is on the cache-hit path.
 
 import sys
 
+HAS_FLOCK = sys.platform != "win32"  # POSIX locks a file with flock(2); Windows with msvcrt, through filelock
+
 if sys.platform == "win32":
     from .windows import (
         CallerWatch,
@@ -24,4 +26,4 @@ else:
         run_command,
     )
 
-__all__ = ["CallerWatch", "kill_process_tree", "process_group_options", "run_command"]
+__all__ = ["HAS_FLOCK", "CallerWatch", "kill_process_tree", "process_group_options", "run_command"]
