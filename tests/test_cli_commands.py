@@ -87,3 +87,29 @@ def test_logout_of_a_profile_removes_its_sessions_and_lock_files_only(cache, env
 
 def test_logout_with_nothing_cached_says_so(environ):
     assert run(logout_command, ["--profile", "base"], environ) == (0, "no cached sessions for profile base\n", "")
+
+
+@pytest.mark.parametrize("command", [status_command, logout_command])
+def test_help_goes_to_the_stdout_the_command_was_given(command, environ, capsys) -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        command.run(["--help"], environ, stdout, stderr)
+
+    assert exited.value.code == 0
+    assert stdout.getvalue().startswith("usage: mfa-process ")
+    assert stderr.getvalue() == ""
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("command", [status_command, logout_command])
+def test_a_usage_error_goes_to_the_stderr_the_command_was_given(command, environ, capsys) -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        command.run(["--bogus"], environ, stdout, stderr)
+
+    assert exited.value.code == 2
+    assert stderr.getvalue().startswith("mfa-process: unrecognized arguments: --bogus")
+    assert stdout.getvalue() == ""
+    assert capsys.readouterr() == ("", "")

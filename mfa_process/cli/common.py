@@ -5,6 +5,7 @@ library's (session/chain.py)."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from ..config.settings import (
@@ -21,7 +22,9 @@ from ..prompt import PROMPTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Callable, Mapping, NoReturn, Optional, TextIO
+    from typing import Callable, List, Mapping, NoReturn, Optional, TextIO, Tuple
+
+    from _typeshed import SupportsWrite
 
     from ..config.settings import Settings
 
@@ -29,10 +32,22 @@ HELP_WIDTH = 88
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """Usage errors in one line, like every other error (argparse prints the whole usage)."""
+    """Usage errors in one line, like every other error (argparse prints the whole usage), and
+    help, version and errors written to the streams the command was given, not sys's."""
+
+    _streams: Optional[Tuple[TextIO, TextIO]] = None
+
+    def parse(self, argv: List[str], stdout: TextIO, stderr: TextIO) -> argparse.Namespace:
+        self._streams = (stdout, stderr)
+        return self.parse_args(argv)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"mfa-process: {message}; see {self.prog} --help\n")
+
+    def _print_message(self, message: str, file: Optional[SupportsWrite[str]] = None) -> None:
+        if self._streams is not None:
+            file = self._streams[1] if file is sys.stderr else self._streams[0]
+        super()._print_message(message, file)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

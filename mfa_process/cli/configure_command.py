@@ -35,7 +35,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     )
     parser.add_argument("--force", action="store_true", help="replace a different credential_process in NEW_PROFILE")
     add_verbose_option(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse(argv, stdout, stderr)
 
     done = configure_profile(
         args.profile,

@@ -49,7 +49,7 @@ def build_parser() -> ArgumentParser:
 
 
 def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse(argv, stdout, stderr)
     credentials = build_provider(session_settings(args, environ), environ, warner(stderr)).retrieve()
     stdout.write(credentials.to_json() + "\n")
     stdout.flush()

@@ -27,7 +27,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     )
     add_session_options(parser)
     parser.add_argument("--shell", choices=SHELLS, default="sh", help="quoting and syntax for this shell (default sh)")
-    args = parser.parse_args(argv)
+    args = parser.parse(argv, stdout, stderr)
     settings = session_settings(args, environ)
     credentials = build_provider(settings, environ, warner(stderr)).retrieve()
     variables = credential_variables(credentials, settings.region, settings.profile)

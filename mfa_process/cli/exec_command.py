@@ -34,7 +34,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     )
     add_session_options(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parser.parse(argv, stdout, stderr)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise ConfigError(f"no command to run; for example: mfa-process exec --profile {args.profile} -- aws s3 ls")

@@ -27,7 +27,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         "mfa-process login", "Start an MFA session now, so that every process is served from the cache.", EXAMPLES
     )
     add_session_options(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse(argv, stdout, stderr)
     settings = session_settings(args, environ)
     provider = build_provider(settings, environ, warner(stderr))
     cached = None if settings.refresh else provider.cached()

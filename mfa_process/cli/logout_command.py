@@ -20,7 +20,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     which.add_argument("--profile", metavar="NAME", help="remove the sessions of this base profile")
     which.add_argument("--all", action="store_true", help="remove every cached session, unreadable ones too")
     add_verbose_option(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse(argv, stdout, stderr)
     cache = session_cache(environ)
     removed = cache.remove_all() if args.all else cache.remove_profile(args.profile)
     for path in sorted(removed):

@@ -27,7 +27,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     add_profile_option(parser, required=False)
     parser.add_argument("--json", action="store_true", help="one JSON array, for scripts")
     add_verbose_option(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse(argv, stdout, stderr)
     cache = session_cache(environ)
     entries = list(cache.entries())  # each file read once
     damaged = [path for path, session in entries if session is None]
