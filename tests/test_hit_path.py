@@ -651,7 +651,6 @@ SHA256_MODULE = "_sha256" if sys.version_info < (3, 12) else "_sha2"
 HIT_STDLIB_MODULES = {"__future__", "time", SHA256_MODULE}
 HIT_OWN_MODULES = {
     "mfa_process",
-    "mfa_process.errors",
     "mfa_process.cli",
     "mfa_process.cli.fast_hit",
     "mfa_process.config",

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import EXIT_FAILURE, EXIT_INTERRUPTED, MfaProcessError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Callable, List, Mapping, Optional, TextIO
@@ -51,11 +49,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         if sys.stdout is not None:
             sys.stdout.flush()  # here, not at exit, where a failure would be reported as Python's own
         return status
-    except MfaProcessError as error:
-        return _fail(str(error), error.exit_code, verbose, sys.stderr)
     except KeyboardInterrupt:
+        from ..errors import EXIT_INTERRUPTED
+
         return _fail("interrupted; no credentials were issued", EXIT_INTERRUPTED, verbose, sys.stderr)
     except BrokenPipeError:  # whoever read our output is gone: an SDK that gave up, `| head -1`
+        from ..errors import EXIT_FAILURE
+
         _detach_stdout()
         return _fail(
             "could not write the output: the program reading it is gone (broken pipe)",
@@ -63,7 +63,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             verbose,
             sys.stderr,
         )
-    except Exception as error:  # a bug, not bad input: say so, details only with --verbose
+    except Exception as error:  # imported only now: a cache hit never loads the error classes
+        from ..errors import EXIT_FAILURE, MfaProcessError
+
+        if isinstance(error, MfaProcessError):
+            return _fail(str(error), error.exit_code, verbose, sys.stderr)
+        # a bug, not bad input: say so, details only with --verbose
         return _fail(
             f"unexpected {type(error).__name__}; run with --verbose for details and report it",
             EXIT_FAILURE,

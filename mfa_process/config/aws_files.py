@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ConfigFileError, ProfileNotFoundError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Dict, Mapping, Optional, Tuple
@@ -39,6 +37,8 @@ def read_profile(name: str, environ: Mapping[str, str]) -> Tuple[Profile, Profil
     from_config = _profiles_in(config_path, is_config_file=True).get(name)
     from_credentials = _profiles_in(credentials_path, is_config_file=False).get(name)
     if from_config is None and from_credentials is None:
+        from ..errors import ProfileNotFoundError  # here: the cache hit imports no error classes
+
         raise ProfileNotFoundError(
             f"profile '{name}' is not in {config_path} or {credentials_path}; "
             "check the --profile name (sections are [profile NAME] in config, [NAME] in credentials)"
@@ -81,6 +81,8 @@ def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
     if not os.path.isfile(path):
         return {}
     import configparser  # here, not at the top: the cache hit uses static_access_key_id alone
+
+    from ..errors import ConfigFileError
 
     parser = configparser.RawConfigParser(interpolation=None)
     try:

@@ -11,10 +11,9 @@ then says what is wrong. Tests hold it to resolve_settings' answers.
 
 from __future__ import annotations
 
-from ..errors import RecursiveProfileError
 from .aws_files import merge_profile, static_access_key_id
 from .ini_subset import read_profile_plainly
-from .recursion_guard import check_credential_process, check_not_resolving
+from .recursion_guard import calls_mfa_process, resolving_profile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
@@ -40,18 +39,14 @@ _PARTITION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz-")
 def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[Tuple[str, str, str, int]]:
     """(profile, base access key id, MFA serial, duration): the session key resolve_settings would
     give for ``profile_name``, or None (not sure)."""
-    try:
-        check_not_resolving(environ)
-    except RecursiveProfileError:
+    if resolving_profile(environ):
         return None
     parts = read_profile_plainly(profile_name, environ)
     if parts is None:
         return None
     from_config, from_credentials = parts
     profile = merge_profile(from_config, from_credentials)
-    try:
-        check_credential_process(profile_name, profile.get("credential_process", ""))
-    except RecursiveProfileError:
+    if calls_mfa_process(profile.get("credential_process", "")):
         return None
     serial = profile.get("mfa_serial")
     if not serial or not is_usable_mfa_serial(serial):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 
-from ..errors import RecursiveProfileError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Mapping, Optional
@@ -19,16 +17,30 @@ RESOLVING_ENV = "MFA_PROCESS_RESOLVING_PROFILE"
 _MARK = "gets its base keys through mfa-process itself"
 
 
+def resolving_profile(environ: Mapping[str, str]) -> Optional[str]:
+    """The profile whose base keys another mfa-process is resolving, if we run inside that."""
+    return environ.get(RESOLVING_ENV) or None
+
+
+def calls_mfa_process(credential_process: str) -> bool:
+    """True when a profile's own credential_process is mfa-process."""
+    return "mfa-process" in credential_process or "mfa_process" in credential_process
+
+
 def check_not_resolving(environ: Mapping[str, str]) -> None:
     """Refuse to run inside another mfa-process's base-key resolution."""
-    outer = environ.get(RESOLVING_ENV)
+    outer = resolving_profile(environ)
     if outer:
+        from ..errors import RecursiveProfileError  # here: the cache hit imports no error classes
+
         raise RecursiveProfileError(recursion_message(outer))
 
 
 def check_credential_process(profile_name: str, credential_process: str) -> None:
     """Refuse a base profile whose own credential_process is mfa-process."""
-    if "mfa-process" in credential_process or "mfa_process" in credential_process:
+    if calls_mfa_process(credential_process):
+        from ..errors import RecursiveProfileError
+
         raise RecursiveProfileError(recursion_message(profile_name))
 
 
