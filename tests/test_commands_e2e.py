@@ -265,9 +265,9 @@ def test_env_lines_evaluated_by_a_real_shell(aws: AwsHome) -> None:
     assert f"AWS_CREDENTIAL_EXPIRATION={cached['Expiration']}" in shell.stdout.splitlines()
 
 
-def test_env_keys_work_for_the_aws_cli(aws: AwsHome) -> None:
-    aws.run(["--profile", "base", "--token-code", aws.code()])
-    shell = subprocess.run(
+def aws_cli_after_env(aws: AwsHome) -> subprocess.CompletedProcess:
+    """`eval "$(mfa-process env ...)"` in a shell, then the AWS CLI in that shell."""
+    return subprocess.run(
         ["sh", "-c", 'eval "$(mfa-process env --profile base)" && aws sts get-caller-identity --region us-east-1'],
         env=aws.env,
         capture_output=True,
@@ -276,6 +276,11 @@ def test_env_keys_work_for_the_aws_cli(aws: AwsHome) -> None:
         start_new_session=True,
         preexec_fn=default_signals,
     )
+
+
+def test_env_keys_work_for_the_aws_cli(aws: AwsHome) -> None:
+    aws.run(["--profile", "base", "--token-code", aws.code()])
+    shell = aws_cli_after_env(aws)
 
     assert shell.returncode == 0, shell.stderr
     assert json.loads(shell.stdout)["Arn"] == "arn:aws:iam::123456789012:user/alice"
@@ -327,15 +332,7 @@ def test_env_unsets_stale_variables_so_the_aws_cli_works(aws: AwsHome) -> None:
     aws.run(["--profile", "base", "--token-code", aws.code()])
     aws.env.update(stale_environment(aws))
 
-    shell = subprocess.run(
-        ["sh", "-c", 'eval "$(mfa-process env --profile base)" && aws sts get-caller-identity --region us-east-1'],
-        env=aws.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        start_new_session=True,
-        preexec_fn=default_signals,
-    )
+    shell = aws_cli_after_env(aws)
 
     assert shell.returncode == 0, shell.stderr
     assert json.loads(shell.stdout)["Arn"] == "arn:aws:iam::123456789012:user/alice"

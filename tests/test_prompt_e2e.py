@@ -128,7 +128,12 @@ def test_sigterm_during_prompt_restores_the_terminal(aws: AwsHome) -> None:
     assert _echo_is_on(child.before)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+# Those a person sends (Ctrl-\, kill, a closed terminal, Ctrl-C) and those whose default also ends a process.
+ENDING_SIGNALS = [signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
+ENDING_SIGNALS += [signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGXCPU]
+
+
+@pytest.mark.parametrize("signum", ENDING_SIGNALS, ids=lambda s: s.name)
 def test_a_signal_at_the_prompt_restores_the_terminal_under_a_non_shell_parent(aws: AwsHome, signum: int) -> None:
     """No shell to reset the terminal afterwards (an SDK, an IDE, terraform): mfa-process must."""
     child = spawn("mfa-process --profile base", aws)

@@ -9,28 +9,9 @@ import os
 import signal
 
 import pexpect
-import pytest
 from aws_home import AwsHome, spawn
 
 PROMPT = "Enter MFA code for arn:aws:iam::123456789012:mfa/alice: "
-ENDING_SIGNALS = [signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGXCPU]
-
-
-@pytest.mark.parametrize("signum", ENDING_SIGNALS, ids=lambda s: s.name)
-def test_any_signal_that_ends_the_prompt_restores_the_terminal(aws: AwsHome, signum: int) -> None:
-    child = spawn("mfa-process --profile base", aws)
-    child.expect_exact(PROMPT)
-    assert child.getecho() is False
-
-    os.kill(child.pid, signum)
-    child.expect(pexpect.EOF)
-    echo = child.getecho()
-    child.close()
-
-    assert echo is True
-    assert (child.signalstatus, child.exitstatus) == (None, 130)
-    assert "mfa-process: interrupted" in child.before
-    assert aws.sts.calls() == 0
 
 
 def test_a_signal_with_a_handler_of_the_callers_is_left_to_it(aws: AwsHome) -> None:
