@@ -67,6 +67,33 @@ class TemporaryBaseCredentialsError(BaseCredentialsError):
     """The base profile resolves to temporary keys; GetSessionToken needs long-term ones."""
 
 
+# --- keys in the keyring and their rotation ---------------------------------------------------
+
+
+class InvalidKeyError(ConfigError):
+    """An access key ID or secret that is not shaped like an IAM user's long-term key."""
+
+
+class KeyStoreConflictError(BaseCredentialsError):
+    """The base profile has keys in the AWS files and says they are in the keyring too."""
+
+
+class KeyringError(MfaProcessError):
+    """The OS keyring has no usable backend, is locked, or failed to read or write an entry."""
+
+
+class KeyringEntryError(KeyringError):
+    """The keyring has no entry for the profile, or one mfa-process did not write."""
+
+
+class RotationError(MfaProcessError):
+    """`rotate` stopped; the message says which keys exist at AWS and which one is stored."""
+
+
+class AccessKeyLimitError(RotationError):
+    """The IAM user already has the two access keys IAM allows."""
+
+
 # --- getting the code from a person -----------------------------------------------------------
 
 

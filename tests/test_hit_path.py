@@ -376,6 +376,10 @@ def test_the_constants_are_the_full_paths():
     assert (
         hit_settings.REFRESH_MARGIN_SECONDS == cache_hit._REFRESH_MARGIN_SECONDS == full_settings.REFRESH_MARGIN_SECONDS
     )
+    assert (hit_settings.KEY_STORE_OPTION, hit_settings.KEYRING_STORE) == (
+        full_settings.KEY_STORE_OPTION,
+        full_settings.KEYRING_STORE,
+    )
     assert cache_hit._MAX_FILE_BYTES == full_cache._MAX_FILE_BYTES
     assert cache_hit._READ_FLAGS == full_cache._READ_FLAGS
     assert cache_hit._DIRECTORY_FLAGS == full_cache._DIRECTORY_FLAGS
@@ -531,6 +535,7 @@ SETTING_VALUES = {
     "aws_secret_access_key": ["", "secret"],
     "aws_session_token": ["", "token"],
     "region": ["", "eu-west-1"],
+    "mfa_key_store": ["", "keyring", " keyring", "file", "KEYRING"],
 }
 ENV_VALUES = {
     "MFA_PROCESS_DURATION": DURATIONS,

@@ -1,6 +1,6 @@
 """The package's layers: every import points down (or within its own layer), never up.
 
-    cli -> session -> config -> prompt -> system -> errors, redact, watchdog
+    cli -> session -> keystore -> config -> prompt -> system -> errors, redact, watchdog
 
 Read from the source with ast, so imports inside functions and under TYPE_CHECKING count too:
 a layer that needs something from above is a design question, not a lazy import away.
@@ -27,10 +27,11 @@ LAYERS: Dict[str, int] = {
     "system": 1,
     "prompt": 2,
     "config": 3,
-    "session": 4,
-    "cli": 5,
-    "__main__": 6,
-    "__init__": 6,
+    "keystore": 4,
+    "session": 5,
+    "cli": 6,
+    "__main__": 7,
+    "__init__": 7,
 }
 
 

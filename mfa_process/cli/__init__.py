@@ -24,6 +24,9 @@ COMMAND_MODULES = {
     "env": ".env_command",
     "exec": ".exec_command",
     "configure": ".configure_command",
+    "add": ".add_command",
+    "remove": ".remove_command",
+    "rotate": ".rotate_command",
 }
 COMMANDS = tuple(COMMAND_MODULES)
 

@@ -366,7 +366,9 @@ def plugin_command(argv0: str, executable: str) -> str:
     return f"{quote_word(executable)} -m mfa_process"
 
 
-def write_with_backup(path: str, text: str, expected: Optional[str] = None) -> Optional[str]:
+def write_with_backup(
+    path: str, text: str, expected: Optional[str] = None, backup: bool = True, by: str = "configure"
+) -> Optional[str]:
     """Replace ``path`` atomically with ``text``, first copying the old file aside.
 
     Returns the backup's path (None when there was no file). Backups never replace one
@@ -375,25 +377,26 @@ def write_with_backup(path: str, text: str, expected: Optional[str] = None) -> O
     another user is refused, and neither the backup nor the temporary file follows a link
     planted beside it. With ``expected``, a file that no longer holds it (another program
     wrote meanwhile) is refused too. The file keeps its mode; a new file, and a new ~/.aws
-    folder, are private to the user.
+    folder, are private to the user. ``backup=False``: no copy (the old text holds a secret
+    being moved out); ``by`` names the command in messages.
     """
     path = _write_target(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     old = _read_own_file(path)
     if expected is not None and (old.decode("utf-8", "replace") if old is not None else "") != expected:
-        raise ConfigFileError(f"{path} changed while configure was running; nothing was changed: run configure again")
-    backup = None if old is None else _write_backup(path, old)
+        raise ConfigFileError(f"{path} changed while {by} was running; nothing was changed: run {by} again")
+    copy = None if old is None or not backup else _write_backup(path, old)
     mode = 0o600 if old is None else stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode)
 
     def still_ours(fd: int, temp_path: str) -> None:
         if not os.path.samestat(os.fstat(fd), os.lstat(temp_path)):
             raise ConfigFileError(
-                f"{temp_path} was replaced while configure wrote it (another program in {folder}?); {path} is unchanged"
+                f"{temp_path} was replaced while {by} wrote it (another program in {folder}?); {path} is unchanged"
             )
 
     replace_atomically(path, text.encode("utf-8"), mode, temp_prefix=".config-", before_replace=still_ours)
-    return backup
+    return copy
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 DEFAULT_DURATION = 43200
 MIN_DURATION, MAX_DURATION = 900, 129600
 REFRESH_MARGIN_SECONDS = 15 * 60
+KEY_STORE_OPTION, KEYRING_STORE = "mfa_key_store", "keyring"
 
 # Settings a hit does not use but resolve_settings checks: (environment variable, profile key).
 _TIMEOUTS = (
@@ -58,10 +59,23 @@ def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[T
         return None
     if not _is_prompt_name(_pick(environ, profile, "MFA_PROCESS_PROMPT", "mfa_prompt")):
         return None
-    base_access_key_id = static_access_key_id(profile, from_config, from_credentials)
-    if base_access_key_id is None:  # botocore decides: the full path asks it
+    if profile.get(KEY_STORE_OPTION):
+        base_access_key_id = _keyring_identity(profile, from_config, from_credentials)
+    else:
+        base_access_key_id = static_access_key_id(profile, from_config, from_credentials)
+    if base_access_key_id is None:  # botocore decides, or something is wrong: the full path says
         return None
     return profile_name, base_access_key_id, serial, duration
+
+
+def _keyring_identity(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
+    """KEYRING_STORE when resolve_settings would accept this profile's keys as the keyring's."""
+    if profile[KEY_STORE_OPTION].strip() != KEYRING_STORE or profile.get("credential_process"):
+        return None
+    for part in (from_config, from_credentials):
+        if part.get("aws_access_key_id") or part.get("aws_secret_access_key"):
+            return None
+    return KEYRING_STORE
 
 
 def is_usable_mfa_serial(serial: str) -> bool:

@@ -2,7 +2,8 @@
 
 configparser would drop comments and re-flow the file; here only the lines that change are
 touched: a key's value is replaced in place, a missing key is added at the end of its
-section, a missing section is appended at the end of the file.
+section, a missing section is appended at the end of the file, a removed key takes only its
+own lines.
 
 Lines are read exactly the way configparser (and so botocore) reads a file: split where
 Python's universal newlines split (\\n, \\r\\n, \\r, and nothing else: not at the other
@@ -122,6 +123,23 @@ def set_option(text: str, section: str, key: str, value: str) -> str:
     return "".join(lines)
 
 
+def remove_option(text: str, section: str, key: str) -> str:
+    """``text`` without ``key`` (and its continuation lines) in ``section``; a section left with
+    no keys, comments or other lines loses its header too. Everything else stays byte for byte."""
+    lines = split_lines(text)
+    found = _find_section(_sections(lines), section)
+    entry = _find_entry(found, key) if found else None
+    if found is None or entry is None:
+        return text
+    del lines[entry[0] : entry[1]]
+    header_line, end = found[1], found[2] - (entry[1] - entry[0])
+    if not any(line.strip() for line in lines[header_line + 1 : end]):
+        del lines[header_line:end]
+        if header_line > 0 and header_line == len(lines) and not lines[header_line - 1].strip():
+            del lines[header_line - 1]  # the blank line that only separated the section removed
+    return "".join(lines)
+
+
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
@@ -195,7 +213,7 @@ def _sections(lines: List[str]) -> List[Section]:
         section = _SECTION.match(stripped)
         if section:
             close(index)
-            header, header_line, entries, current = section.group("header"), index, [], None
+            header, header_line, entries, current = (section.group("header"), index, [], None)
             continue
         option = _OPTION.match(stripped)
         if header is None or option is None or not option.group("option").rstrip():

@@ -6,8 +6,8 @@ botocore. Values are checked before anything leaves the machine.
 
 from __future__ import annotations
 
-from ..errors import ConfigError, InvalidDurationError, InvalidMfaSerialError
-from .aws_files import merge_profile, read_profile, static_access_key_id
+from ..errors import ConfigError, InvalidDurationError, InvalidMfaSerialError, KeyStoreConflictError
+from .aws_files import config_file_path, credentials_file_path, merge_profile, read_profile, static_access_key_id
 from .mfa_device import parse_mfa_serial
 from .recursion_guard import check_credential_process, check_not_resolving
 
@@ -27,6 +27,11 @@ LOCK_TIMEOUT_MARGIN = 5.0  # a waiter outlasts a holder that waits out both its 
 # botocore refreshes under 15 minutes left; serving less makes it run us before every call, so
 # a session is served only with more left, and no duration may be that short.
 REFRESH_MARGIN_SECONDS = 15 * 60
+# `mfa_key_store = keyring` in the base profile: its keys are in the OS keyring (keystore/). Its
+# sessions are cached under this name instead of the key ID, which only the keyring knows; add,
+# rotate and remove log them out whenever the stored key changes.
+KEY_STORE_OPTION = "mfa_key_store"
+KEYRING_STORE = "keyring"
 
 
 class Settings:
@@ -46,6 +51,7 @@ class Settings:
         "sts_timeout",
         "mfa_process_command",
         "oath_account",
+        "key_store",
     )
 
     def __init__(
@@ -63,6 +69,7 @@ class Settings:
         mfa_process_command: Optional[str] = None,
         oath_account: Optional[str] = None,
         sts_timeout: float = DEFAULT_STS_TIMEOUT,
+        key_store: Optional[str] = None,
     ) -> None:
         self.profile = profile
         self.device = device
@@ -77,6 +84,7 @@ class Settings:
         self.sts_timeout = sts_timeout  # one deadline for the GetSessionToken call, retries included
         self.mfa_process_command = mfa_process_command  # `mfa_process` in the profile, as aws-vault
         self.oath_account = oath_account  # `mfa_oath_account`: the YubiKey OATH account for ykman
+        self.key_store = key_store  # KEYRING_STORE, or None: the AWS files, as botocore reads them
 
 
 def resolve_settings(
@@ -95,6 +103,7 @@ def resolve_settings(
     from_config, from_credentials = read_profile(profile_name, environ)
     profile = merge_profile(from_config, from_credentials)
     check_credential_process(profile_name, profile.get("credential_process", ""))
+    key_store = _key_store(profile_name, profile, from_config, from_credentials, environ)
 
     def pick(flag_value: object, flag: str, env_name: Optional[str], profile_key: str) -> Tuple[object, str]:
         return _pick(flag_value, flag, env_name, environ, profile_key, profile_name, profile)
@@ -124,7 +133,9 @@ def resolve_settings(
             what="lock timeout",
             default=waited + sts_waited + LOCK_TIMEOUT_MARGIN,
         ),
-        known_base_access_key_id=static_access_key_id(profile, from_config, from_credentials),
+        known_base_access_key_id=(
+            KEYRING_STORE if key_store else static_access_key_id(profile, from_config, from_credentials)
+        ),
         token_code=_token_code(token_code),
         refresh=refresh,
         region=profile.get("region") or None,
@@ -133,7 +144,37 @@ def resolve_settings(
         mfa_process_command=profile.get("mfa_process") or None,
         oath_account=profile.get("mfa_oath_account") or None,
         sts_timeout=sts_waited,
+        key_store=key_store,
     )
+
+
+def _key_store(
+    profile_name: str, profile: Profile, from_config: Profile, from_credentials: Profile, environ: Mapping[str, str]
+) -> Optional[str]:
+    """Where the base keys are: KEYRING_STORE, or None for the files. Keys in both is an error:
+    mfa-process would use the keyring's, every SDK the file's."""
+    value = profile.get(KEY_STORE_OPTION)
+    if not value:
+        return None
+    if value.strip() != KEYRING_STORE:
+        raise ConfigError(
+            f"{KEY_STORE_OPTION} '{value}' in profile '{profile_name}' is not '{KEYRING_STORE}'; "
+            f"set it to {KEYRING_STORE}, or remove it to read the keys from the AWS credentials file"
+        )
+    in_files = [
+        path
+        for path, part in ((credentials_file_path(environ), from_credentials), (config_file_path(environ), from_config))
+        if part.get("aws_access_key_id") or part.get("aws_secret_access_key")
+    ]
+    if in_files or profile.get("credential_process"):
+        where = in_files[0] if in_files else "its credential_process"
+        raise KeyStoreConflictError(
+            f"profile '{profile_name}' has keys in {where} and {KEY_STORE_OPTION} = {KEYRING_STORE}: mfa-process "
+            "would use the keyring's, other tools the file's. Move them into the keyring with "
+            f"`mfa-process add --profile {profile_name} --from-credentials-file`, or remove {KEY_STORE_OPTION} "
+            "to use the file's"
+        )
+    return KEYRING_STORE
 
 
 def _pick(

@@ -1,4 +1,5 @@
-"""The base profile's long-term keys, resolved by botocore exactly as the SDKs would."""
+"""The base profile's long-term keys: resolved by botocore exactly as the SDKs would, or read
+from the OS keyring when the profile says ``mfa_key_store = keyring``."""
 
 from __future__ import annotations
 
@@ -20,8 +21,37 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class BaseSession:
+    """A boto3 session signed with the base keys; ``cache_name`` names its sessions in the cache:
+    the key ID, or ``keyring`` for keys only the keyring knows (config.settings.KEYRING_STORE)."""
+
     session: "boto3.Session"
     access_key_id: str
+    cache_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.cache_name:
+            object.__setattr__(self, "cache_name", self.access_key_id)
+
+
+def open_keyring_session(profile: str, timeout: float) -> BaseSession:
+    """A boto3 session for ``profile`` (its region and endpoints) signed with the keyring's keys."""
+    import boto3
+
+    from ..config.settings import KEYRING_STORE
+    from ..keystore.keyring_store import KeyringStore
+
+    key = KeyringStore(profile, timeout).require()
+    try:
+        session = boto3.Session(
+            profile_name=profile, aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key
+        )
+    except Exception as error:  # botocore's config errors: the same messages as open_base_session's
+        import botocore.exceptions
+
+        if isinstance(error, botocore.exceptions.ConfigParseError):
+            raise ConfigFileError(f"{error}; fix the file's INI syntax") from error
+        raise
+    return BaseSession(session, key.access_key_id, cache_name=KEYRING_STORE)
 
 
 def open_base_session(profile: str) -> BaseSession:
@@ -47,7 +77,8 @@ def open_base_session(profile: str) -> BaseSession:
         raise BaseCredentialsError(f"cannot get the keys of profile '{profile}': {error}") from error
     if frozen is None or not frozen.access_key:
         raise BaseCredentialsError(
-            f"profile '{profile}' has no access keys; add aws_access_key_id and "
+            f"profile '{profile}' has no access keys; store them in the OS keyring with "
+            f"`mfa-process add --profile {profile}`, or add aws_access_key_id and "
             f"aws_secret_access_key to [{profile}] in ~/.aws/credentials"
         )
     if frozen.token:

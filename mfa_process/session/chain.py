@@ -62,14 +62,19 @@ class MissPath:
         return Watchdog(self.settings.prompt_timeout, self.caller_alive, login_hint(self.settings.profile))
 
     def open_upstream(self, announce: Announce) -> SessionTokenProvider:
-        """GetSessionToken with the base keys botocore resolves (the slow part of a miss)."""
-        from .base_keys import open_base_session
+        """GetSessionToken with the base keys botocore resolves, or the keyring holds (the slow
+        part of a miss: only the process that holds the lock reads the keyring)."""
+        from .base_keys import open_base_session, open_keyring_session
         from .session_token import SessionTokenProvider
 
         settings = self.settings
+        if settings.key_store:
+            base = open_keyring_session(settings.profile, settings.prompt_timeout)
+        else:
+            base = open_base_session(settings.profile)
         return SessionTokenProvider(
             settings,
-            open_base_session(settings.profile),
+            base,
             self.code_source(announce),
             on_calling_sts=lambda endpoint: announce(
                 f"waiting on STS at {endpoint} (for up to {settings.sts_timeout:g} s)"

@@ -82,7 +82,8 @@ class SessionTokenProvider:
 
     @property
     def base_access_key_id(self) -> str:
-        return self.base.access_key_id
+        """What names the base key in the cache (BaseSession.cache_name)."""
+        return self.base.cache_name
 
     def retrieve(self) -> Credentials:
         """Credentials for one new session; asks for a code (again) as needed."""

@@ -46,6 +46,12 @@ class Console:
         self.write("\n")
         return line
 
+    def read_line(self, watchdog: Optional[Watchdog] = None, prompt: str = "") -> Optional[str]:
+        """Show ``prompt``, then read one line typed with echo (an access key ID); None at end of input."""
+        if prompt:
+            self.write(prompt)
+        return self._read_line(watchdog or no_watchdog())
+
     def erase_line(self) -> None:
         """Take the unanswered prompt off the screen."""
         self.write("\r\x1b[2K")

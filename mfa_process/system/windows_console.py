@@ -39,6 +39,13 @@ class Console:
     def read_secret_line(self, watchdog: Optional[Watchdog] = None, prompt: str = "") -> Optional[str]:
         """Show ``prompt``, then read one line typed without echo; None at Ctrl-Z.
         The watchdog ends the wait (by raising)."""
+        return self._read_line(watchdog, prompt, echo=False)
+
+    def read_line(self, watchdog: Optional[Watchdog] = None, prompt: str = "") -> Optional[str]:
+        """Show ``prompt``, then read one line typed with echo; None at Ctrl-Z."""
+        return self._read_line(watchdog, prompt, echo=True)
+
+    def _read_line(self, watchdog: Optional[Watchdog], prompt: str, echo: bool) -> Optional[str]:
         watchdog = watchdog or no_watchdog()
         if prompt:
             self.write(prompt)
@@ -56,9 +63,13 @@ class Console:
             if char == _END_OF_INPUT and not typed:
                 return None
             if char == _BACKSPACE:
+                if typed and echo:
+                    self.write("\b \b")
                 typed = typed[:-1]
             else:
                 typed.append(char)
+                if echo:
+                    self.write(char)
         self.write("\n")
         return "".join(typed)
 

@@ -1,0 +1,54 @@
+"""A base profile's key in the AWS credentials file (``AWS_SHARED_CREDENTIALS_FILE`` or
+~/.aws/credentials), read as botocore reads it and edited as text: comments and other profiles
+stay as they are, the file is replaced atomically, and no backup keeps the old secret."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+from ..config.aws_files import credentials_file_path, read_profile
+from ..config.profile_edit import edit_profile
+from ..errors import BaseCredentialsError, ProfileNotFoundError
+from .access_key import AccessKey, parse_access_key
+
+KEY_OPTIONS = ("aws_access_key_id", "aws_secret_access_key")
+
+
+class CredentialsFileStore:
+    kind = "credentials file"
+
+    def __init__(self, profile: str, environ: Mapping[str, str]) -> None:
+        self.profile = profile
+        self.path = credentials_file_path(environ)
+        self.environ = environ
+
+    def describe(self) -> str:
+        return self.path
+
+    def load(self) -> Optional[AccessKey]:
+        """The profile's key in this file, None when it has none; a temporary or malformed key
+        is an error (it cannot be stored or rotated)."""
+        try:
+            _, part = read_profile(self.profile, self.environ)
+        except ProfileNotFoundError:
+            return None
+        if not any(part.get(option) for option in KEY_OPTIONS):
+            return None
+        if part.get("aws_session_token"):
+            raise BaseCredentialsError(
+                f"profile '{self.profile}' in {self.path} holds temporary credentials (aws_session_token); "
+                "only an IAM user's long-term keys can be stored or rotated"
+            )
+        where = f"[{self.profile}] of {self.path}"
+        return parse_access_key(part.get("aws_access_key_id"), part.get("aws_secret_access_key"), where)
+
+    def save(self, key: AccessKey) -> None:
+        """Replace the profile's key in the file (used by rotate), and read it back."""
+        values = {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key}
+        edit_profile(self.path, self.profile, False, values, by="rotate")
+        if self.load() != key:
+            raise BaseCredentialsError(f"{self.path} did not keep the new key of profile '{self.profile}'")
+
+    def remove(self) -> bool:
+        """Take the profile's keys out of the file; its other keys and comments stay."""
+        return edit_profile(self.path, self.profile, False, remove_keys=KEY_OPTIONS, by="add")

@@ -1,0 +1,100 @@
+"""Putting a base profile's key into the keyring and taking it out again, each step in the
+order that leaves a usable key if the run is cut short: the keyring entry is written and read
+back before the config records it, and only then does the credentials file lose the key."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, List, Mapping, Optional
+
+from ..config.aws_files import config_file_path, read_profile
+from ..errors import KeyringEntryError, KeyStoreConflictError, ProfileNotFoundError
+from .access_key import AccessKey
+from .credentials_file import CredentialsFileStore
+from .key_facts import forget_facts, in_keyring, record_facts
+from .keyring_store import KeyringStore
+
+
+class Added:
+    """What `add` did, for the command to report."""
+
+    def __init__(self, key: AccessKey, store: KeyringStore, replaced: Optional[str], moved_from: Optional[str]) -> None:
+        self.key = key
+        self.store = store
+        self.replaced = replaced  # the key ID the entry held before, if any
+        self.moved_from = moved_from  # the credentials file the key was taken out of
+
+
+def add_to_keyring(
+    profile: str,
+    key: AccessKey,
+    environ: Mapping[str, str],
+    move_from_file: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> Added:
+    """Store ``key`` as ``profile``'s, record that in the config file, and with
+    ``move_from_file`` remove it from the credentials file (where it came from)."""
+    file_store = CredentialsFileStore(profile, environ)
+    if not move_from_file:
+        _refuse_keys_in_files(profile, environ, file_store)
+    store = KeyringStore(profile)
+    previous = _previous_key_id(store)
+    store.save(key)
+    record_facts(profile, environ, in_keyring=True, added=clock(), by="add")
+    moved_from = file_store.path if move_from_file and file_store.remove() else None
+    return Added(key, store, previous if previous != key.access_key_id else None, moved_from)
+
+
+def remove_from_keyring(profile: str, environ: Mapping[str, str]) -> KeyringStore:
+    """Delete ``profile``'s keyring entry and the config's record of it."""
+    store = KeyringStore(profile)
+    if not store.delete():
+        raise KeyringEntryError(f"the keyring has no keys for profile '{profile}'; nothing was removed")
+    forget_facts(profile, environ, by="remove")
+    return store
+
+
+def keys_in_files(profile: str, environ: Mapping[str, str]) -> List[str]:
+    """The AWS files that hold keys of ``profile`` (as botocore would read them)."""
+    try:
+        from_config, from_credentials = read_profile(profile, environ)
+    except ProfileNotFoundError:
+        return []
+    found = []
+    if from_credentials.get("aws_access_key_id") or from_credentials.get("aws_secret_access_key"):
+        found.append(CredentialsFileStore(profile, environ).path)
+    if from_config.get("aws_access_key_id") or from_config.get("aws_secret_access_key"):
+        found.append(config_file_path(environ))
+    return found
+
+
+def profile_in_keyring(profile: str, environ: Mapping[str, str]) -> bool:
+    """Whether the config file says ``profile``'s keys are in the keyring."""
+    try:
+        from_config, _ = read_profile(profile, environ)
+    except ProfileNotFoundError:
+        return False
+    return in_keyring(from_config)
+
+
+def _refuse_keys_in_files(profile: str, environ: Mapping[str, str], file_store: CredentialsFileStore) -> None:
+    found = keys_in_files(profile, environ)
+    if not found:
+        return
+    if found[0] == file_store.path:
+        fix = (
+            f"move them with `mfa-process add --profile {profile} --from-credentials-file`, or delete them there first"
+        )
+    else:
+        fix = f"delete aws_access_key_id and aws_secret_access_key from the profile in {found[0]} first"
+    raise KeyStoreConflictError(
+        f"profile '{profile}' already has keys in {found[0]}; keys in both places would disagree: {fix}"
+    )
+
+
+def _previous_key_id(store: KeyringStore) -> Optional[str]:
+    try:
+        previous = store.load()
+    except KeyringEntryError:  # an entry we did not write: replaced all the same
+        return None
+    return previous.access_key_id if previous else None
