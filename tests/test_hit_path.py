@@ -698,6 +698,28 @@ def test_a_hit_imports_exactly_these_modules(home):
     assert loaded - own <= HIT_STDLIB_MODULES, "a new import on the cache-hit path"
 
 
+@pytest.mark.e2e  # starts a Python process: a fresh interpreter's modules
+def test_a_hit_for_keys_in_the_keyring_neither_imports_keyring_nor_reads_it(home):
+    """The session of a keyring profile is cached under `keyring`: served from the files alone."""
+    from processes import run
+
+    home.write(CONFIG.replace("[profile base]\n", "[profile base]\nmfa_key_store = keyring\n"), "")
+    stored = session()
+    home.cache.store(SessionKey("base", "keyring", SERIAL, 43200), stored, issued_at=time.time())
+    env = {**home.env, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHON_KEYRING_BACKEND": "no.such.Backend"}
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    if "PYTHONPATH" in os.environ:
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+
+    result = run([sys.executable, "-c", HIT_RUN], env=env, cwd=home.root, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == stored.to_json() + "\n"
+    loaded = set(result.stderr.strip().split("LOADED=")[-1].split(","))
+    assert not {name for name in loaded if name.split(".")[0] in ("keyring", "secretstorage", "jeepney")}
+    assert {name for name in loaded if name.split(".")[0] == "mfa_process"} == HIT_OWN_MODULES
+
+
 def test_the_cache_file_mode_checks_match_the_caches(home):
     """The trust checks, file by file: what the cache warns about, the fast path declines."""
     home.store()

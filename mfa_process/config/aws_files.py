@@ -46,6 +46,16 @@ def read_profile(name: str, environ: Mapping[str, str]) -> Tuple[Profile, Profil
     return from_config or {}, from_credentials or {}
 
 
+def all_profiles(environ: Mapping[str, str]) -> Dict[str, Tuple[Profile, Profile]]:
+    """Every profile of both files, as ``read_profile`` gives each: (config part, credentials part)."""
+    from_config = _profiles_in(config_file_path(environ), is_config_file=True)
+    from_credentials = _profiles_in(credentials_file_path(environ), is_config_file=False)
+    return {
+        name: (from_config.get(name, {}), from_credentials.get(name, {}))
+        for name in sorted(set(from_config) | set(from_credentials))
+    }
+
+
 def merge_profile(from_config: Profile, from_credentials: Profile) -> Profile:
     """The profile as botocore sees it: the credentials file's values win over the config file's."""
     return {**from_config, **from_credentials}

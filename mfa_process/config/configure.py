@@ -36,6 +36,7 @@ from .ini_edit import (
     set_option,
 )
 from .mfa_device import parse_mfa_serial
+from .settings import KEY_STORE_OPTION, KEYRING_STORE
 
 if TYPE_CHECKING:
     from .aws_files import Profile
@@ -335,6 +336,8 @@ def keys_report(profile: str, from_config: Profile, from_credentials: Profile, e
     """One line: whether the base profile has the long-term keys GetSessionToken needs, and if
     not, what to add where."""
     merged = merge_profile(from_config, from_credentials)
+    if merged.get(KEY_STORE_OPTION, "").strip() == KEYRING_STORE:
+        return f"profile '{profile}' keeps its keys in the OS keyring ({KEY_STORE_OPTION} = {KEYRING_STORE}): ready\n"
     if static_access_key_id(merged, from_config, from_credentials):
         return f"profile '{profile}' has long-term access keys: ready\n"
     if merged.get("aws_session_token"):
@@ -350,7 +353,8 @@ def keys_report(profile: str, from_config: Profile, from_credentials: Profile, e
     missing = [key for key in ("aws_access_key_id", "aws_secret_access_key") if not merged.get(key)]
     return (
         f"profile '{profile}' is missing {' and '.join(missing)}: add them to [{profile}] in "
-        f"{credentials_file_path(environ)} (aws configure --profile {profile})\n"
+        f"{credentials_file_path(environ)} (aws configure --profile {profile}), or store them in the OS "
+        f"keyring with `mfa-process add --profile {profile}`\n"
     )
 
 
