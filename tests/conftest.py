@@ -57,7 +57,7 @@ def sts(secret_guard: SecretGuard) -> Iterator[StsDoubleProcess]:
 
 # Fixtures that start a process (the STS double, mfa-process, AWS clients, fake helper programs,
 # a moto server) or hand the test something that does.
-E2E_FIXTURES = frozenset({"sts", "aws", "fake_bin", "fakes", "moto", "moto_aws"})
+E2E_FIXTURES = frozenset({"sts", "aws", "fake_bin", "fakes", "moto", "moto_aws", "secret_service"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
@@ -176,3 +176,27 @@ def real_home_untouched() -> Iterator[None]:
         )
         + "; a test must write only under tmp_path and start processes with HOME there (AwsHome.env)"
     )
+
+
+# --- a real Secret Service (gnome-keyring on a private D-Bus) -----------------------------------
+
+from secret_service import SecretService, SecretServiceUnavailable  # noqa: E402
+
+
+@pytest.fixture
+def secret_service(tmp_path: Path) -> Iterator[SecretService]:
+    """A started SecretService (tests/secret_service.py): its files under tmp_path, the HOME the
+    ``aws`` fixture uses, so the keyring sits where HOME=tmp_path puts it. Where it cannot start
+    (gnome-keyring or dbus missing) the test skips and says why, except on CI (CI set), which
+    must run these tests: there it fails."""
+    service = SecretService(tmp_path)
+    try:
+        service.start()
+    except SecretServiceUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Secret Service tests: {error}", pytrace=False)
+        pytest.skip(str(error))
+    try:
+        yield service
+    finally:
+        service.stop()
