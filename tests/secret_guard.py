@@ -1,8 +1,9 @@
 """One guard for the whole suite: no known secret in anything but the contract's stdout.
 
 Every test gets a SecretGuard (tests/conftest.py, autouse). It knows the fixtures' secrets (the
-default user's secret key and TOTP seed, and every session secret and token the test's STS double
-issued) and fails the test when one shows up in:
+default user's secret key and TOTP seed, the secret of every access key the test's STS double made
+with IAM CreateAccessKey, and every session secret and token it issued) and fails the test when
+one shows up in:
 
 - what pytest captured during the test: stderr and log records;
 - the text of every MfaProcessError raised in the test process (caught by pytest.raises or not);
@@ -43,7 +44,7 @@ class SecretGuard:
         self._users: List[User] = [DEFAULT_USER]
 
     def watch_double(self, double: StsDouble) -> None:
-        """Also know every user and every session this double has."""
+        """Also know every user, every access key and every session this double has."""
         self._doubles.append(double)
 
     def watch_user(self, user: User) -> None:
@@ -60,6 +61,9 @@ class SecretGuard:
         for double in self._doubles:
             users.extend(double.users())
         found = long_term_secrets(users)
+        for double in self._doubles:  # rotated-in keys are as long-lived as the users' own
+            for access_key_id, secret in double.created_keys():
+                found[secret] = f"the secret access key of {access_key_id} (made by CreateAccessKey)"
         if not contract_channel:
             for double in self._doubles:
                 for access_key_id, secret, token in double.issued_sessions():

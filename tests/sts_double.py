@@ -5,7 +5,9 @@ models the seed's setup: IAM users with long-term keys and one virtual MFA devic
 policy that denies everything except GetSessionToken/GetCallerIdentity to credentials without
 MFA context. Actions: STS GetSessionToken, GetCallerIdentity and AssumeRole, and IAM GetUser
 (the test suite's "call that needs MFA": AWS lets GetSessionToken sessions call IAM only when
-they were obtained with MFA).
+they were obtained with MFA), CreateAccessKey, DeleteAccessKey and ListAccessKeys (key rotation:
+at most two keys per user, a new key signs only after a propagation delay, a deleted key and the
+GetSessionToken sessions made with it stop working).
 
 Run standalone: ``python tests/sts_double.py [--port N]`` prints one JSON line (url and the
 default user's keys, MFA serial and TOTP secret) and serves until Ctrl-C. With ``--control`` it
@@ -59,6 +61,9 @@ MSG_MFA_SERIAL = (
 MSG_MFA_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
 MSG_ROLE_CHAINING = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 MSG_ROLE_MAX = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+ACCESS_KEYS_PER_USER = 2  # IAM's quota
+INITIAL_KEY_DATE = 1704067200.0  # 2024-01-01T00:00:00Z: when each User's own key was made
+USER_NAME_RULE = ("UserName", str, (1, 128), r"[\w+=,.@-]+", False)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,30 @@ DEFAULT_USER = User(
 
 
 @dataclass(frozen=True)
+class _AccessKey:
+    """A long-term access key at IAM: whose it is, since when, and from when it can sign (IAM
+    takes a while to propagate a new key)."""
+
+    access_key_id: str
+    secret_access_key: str
+    user: User
+    create_date: float  # epoch seconds, whole (IAM answers CreateDate in seconds)
+    usable_from: float  # epoch seconds
+
+    def usable(self, now: float | None = None) -> bool:
+        return (time.time() if now is None else now) >= self.usable_from
+
+    def public(self) -> dict[str, Any]:
+        """What a test may see of the key (JSON-able, no secret)."""
+        return {
+            "access_key_id": self.access_key_id,
+            "status": "Active",
+            "create_date": self.create_date,
+            "usable": self.usable(),
+        }
+
+
+@dataclass(frozen=True)
 class _Role:
     arn: str
     require_mfa: bool
@@ -107,6 +136,7 @@ class _Caller:
     mfa: bool = False
     role_arn: str | None = None
     session_name: str | None = None
+    key_id: str | None = None  # the long-term key that signed, if one did
 
     @property
     def account(self) -> str:
@@ -132,6 +162,7 @@ class _Session:
     secret_access_key: str
     session_token: str
     expires: float
+    source_key: str | None = None  # GetSessionToken: the long-term key it was made with (it dies with it)
 
     def public(self, access_key_id: str) -> IssuedSession:
         """What a test may see of this session (tests/sts_double_process.py sends it as JSON)."""
@@ -150,6 +181,10 @@ class IssuedSession:
     account: str
     mfa: bool
     role_arn: str | None
+
+
+class _Dropped(Exception):
+    """The double stopped while a request was stalled: the request ends unanswered."""
 
 
 class StsError(Exception):
@@ -171,11 +206,19 @@ class StsDouble:
         port: int = 0,
         deny_without_mfa: bool = True,
         control: bool = False,
+        propagation_delay: float = 1.0,
     ) -> None:
         """`skew_windows`: TOTP windows accepted either side of now. `deny_without_mfa`: the
         seed's identity policy (deny all but GetSessionToken/GetCallerIdentity without MFA).
-        `control`: also serve the test controls over HTTP, under a secret path (`control_url`)."""
-        self._users = {u.access_key_id: u for u in users}
+        `control`: also serve the test controls over HTTP, under a secret path (`control_url`).
+        `propagation_delay`: seconds before a key made by CreateAccessKey can sign."""
+        self._users = list(users)
+        self._keys = {
+            u.access_key_id: _AccessKey(u.access_key_id, u.secret_access_key, u, INITIAL_KEY_DATE, 0.0)
+            for u in self._users
+        }
+        self._created: list[tuple[str, str]] = []  # (id, secret) of every key CreateAccessKey made
+        self.propagation_delay = propagation_delay
         self.skew_windows = skew_windows
         self.deny_without_mfa = deny_without_mfa
         self.delay: float = 0.0
@@ -184,6 +227,13 @@ class StsDouble:
         self.expiry_offset: float = 0.0  # seconds added to the Expiration of every session issued
         self.rewrite: Callable[[int, str, str], tuple[int, str, str]] | None = None  # (status, type, body)
         self.hang: bool = False  # read each request, record it, never answer (until stop())
+        # Hold requests of one Action (before processing it, or after, before answering) until
+        # release(), until the setting changes or until stop(): a test kills a client between calls.
+        self.stall_before: str | None = None
+        self.stall_after: str | None = None
+        self._stall = threading.Condition()
+        self._stalled: list[str] = []
+        self._releases = 0
         self._released = threading.Event()
         self.url: str = ""
         self.control_url: str = ""
@@ -216,7 +266,9 @@ class StsDouble:
     def stop(self) -> None:
         """Stop serving and close the socket (idempotent)."""
         server, self._server = self._server, None
-        self._released.set()  # hung handlers end: their clients see the connection close
+        self._released.set()  # hung and stalled handlers end: their clients see the connection close
+        with self._stall:
+            self._stall.notify_all()
         if server:
             server.shutdown()
             server.server_close()
@@ -259,7 +311,39 @@ class StsDouble:
     def users(self) -> list[User]:
         """The IAM users the double knows (their secrets must never be printed)."""
         with self._lock:
-            return list(self._users.values())
+            return list(self._users)
+
+    def access_keys(self, user_name: str | None = None) -> list[dict[str, Any]]:
+        """The access keys a user has now (the first user if None): id, status, create_date
+        (epoch), usable (can sign now). No secrets: a test may print this."""
+        with self._lock:
+            user = next((u for u in self._users if user_name in (None, u.name)), None)
+            if user is None:
+                raise KeyError(f"no IAM user {user_name!r}")
+            return [key.public() for key in self._keys.values() if key.user == user]
+
+    def created_keys(self) -> list[tuple[str, str]]:
+        """(access key id, secret key) of every key CreateAccessKey made, deleted ones too: long-term
+        secrets, which the secret guard must know."""
+        with self._lock:
+            return list(self._created)
+
+    def key_works(self, access_key_id: str) -> bool:
+        """Whether this long-term key exists (not deleted) and can sign now."""
+        with self._lock:
+            key = self._keys.get(access_key_id)
+        return key is not None and key.usable()
+
+    def release(self) -> None:
+        """Let every request stalled now (stall_before/stall_after) go on."""
+        with self._stall:
+            self._releases += 1
+            self._stall.notify_all()
+
+    def stalled(self) -> list[str]:
+        """The Actions of the requests stalled right now, so a test can wait until a client is held."""
+        with self._stall:
+            return list(self._stalled)
 
     def issued_sessions(self) -> list[tuple[str, str, str]]:
         """(access key id, secret key, session token) of every session issued so far."""
@@ -273,9 +357,27 @@ class StsDouble:
 
     def issue_session(self, access_key_id: str, duration: int = 3600) -> IssuedSession:
         """Issue an MFA session to a user's key directly, as GetSessionToken with a good code would."""
-        user = self._users[access_key_id]
-        self._issue(_Caller(user, temporary=True, mfa=True), duration)
+        with self._lock:
+            key = self._keys.get(access_key_id)
+        if key is None or not key.usable():
+            raise KeyError(f"no usable access key {access_key_id}")
+        self._issue(_Caller(key.user, temporary=True, mfa=True), duration, source_key=access_key_id)
         return self.sessions()[-1]
+
+    def _hold(self, setting: str, action: str) -> None:
+        """Wait while ``setting`` (stall_before/stall_after) names this action, until release() or stop()."""
+        if not action or getattr(self, setting) != action:
+            return
+        with self._stall:
+            releases = self._releases
+            self._stalled.append(action)
+            try:
+                while getattr(self, setting) == action and self._releases == releases and not self._released.is_set():
+                    self._stall.wait(0.05)  # a setting changed by assignment is seen within this
+            finally:
+                self._stalled.remove(action)
+        if self._released.is_set():
+            raise _Dropped
 
     # ---- request processing (called from handler threads) ---------------------------------
     def _answer(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, str, str]:
@@ -295,6 +397,7 @@ class StsDouble:
         }
         with self._lock:
             self._requests.append(record)
+        self._hold("stall_before", action)
         if self.delay:
             time.sleep(self.delay)
         request_id = str(uuid.uuid4())
@@ -305,8 +408,13 @@ class StsDouble:
             caller = self._authenticate(method, path, query, headers, body)
             if self.throttle:
                 raise StsError(400, "Throttling", "Rate exceeded")
-            operations: dict[str, Callable[[_Caller, dict[str, str]], str]] = (
-                {"GetUser": self._get_user}
+            operations: dict[str, Callable[[_Caller, dict[str, str]], str | None]] = (
+                {
+                    "GetUser": self._get_user,
+                    "CreateAccessKey": self._create_access_key,
+                    "DeleteAccessKey": self._delete_access_key,
+                    "ListAccessKeys": self._list_access_keys,
+                }
                 if service == "iam"
                 else {
                     "GetSessionToken": self._get_session_token,
@@ -319,8 +427,9 @@ class StsDouble:
                 raise StsError(400, "InvalidAction", f"Could not find operation {action} for version {API_VERSION}")
             result = operation(caller, params)
             status, code = 200, None
+            wrapped = "" if result is None else f"  <{action}Result>\n{result}  </{action}Result>\n"
             xml = (
-                f'<{action}Response xmlns="{namespace}">\n  <{action}Result>\n{result}  </{action}Result>\n'
+                f'<{action}Response xmlns="{namespace}">\n{wrapped}'
                 f"  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n"
                 f"</{action}Response>\n"
             )
@@ -334,6 +443,7 @@ class StsDouble:
             )
         with self._lock:
             record.update(status=status, code=code)
+        self._hold("stall_after", action)
         return status, xml, request_id
 
     def _authenticate(self, method: str, path: str, query: str, headers: Any, body: bytes) -> _Caller:
@@ -386,13 +496,17 @@ class StsDouble:
         return caller
 
     def _credentials(self, akid: str, token: str | None) -> tuple[_Caller, str]:
-        """The caller and secret key for an access key id (and session token, if temporary)."""
-        user = self._users.get(akid)
-        if user:
-            return _Caller(user), user.secret_access_key
+        """The caller and secret key for an access key id (and session token, if temporary). A key
+        not yet propagated, a deleted one and the sessions made with a deleted one are unknown to AWS."""
         with self._lock:
+            key = self._keys.get(akid)
             session = self._sessions.get(akid)
-        if not session or token is None or not hmac.compare_digest(token, session.session_token):
+            source_gone = session is not None and session.source_key not in (None, *self._keys)
+        if key:
+            if not key.usable():
+                raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
+            return _Caller(key.user, key_id=akid), key.secret_access_key
+        if not session or token is None or not hmac.compare_digest(token, session.session_token) or source_gone:
             raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
         if time.time() >= session.expires:
             raise StsError(400, "ExpiredToken", MSG_EXPIRED_TOKEN)
@@ -400,11 +514,11 @@ class StsDouble:
 
     def _key_owner(self, akid: str) -> _Caller | None:
         """Whose key this is (a user's long-term key or a session the double issued), or None."""
-        user = self._users.get(akid)
-        if user:
-            return _Caller(user)
         with self._lock:
+            key = self._keys.get(akid)
             session = self._sessions.get(akid)
+        if key:
+            return _Caller(key.user)
         return session.caller if session else None
 
     def _check_mfa(self, user: User, serial: str | None, token_code: str | None) -> None:
@@ -423,14 +537,16 @@ class StsDouble:
                 raise StsError(403, "AccessDenied", MSG_MFA_CODE)
             self._used_codes.add((serial, fresh[0]))
 
-    def _issue(self, caller: _Caller, duration: int) -> str:
-        """Create and remember temporary credentials; return their <Credentials> XML."""
-        akid = "ASIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    def _issue(self, caller: _Caller, duration: int, source_key: str | None = None) -> str:
+        """Create and remember temporary credentials; return their <Credentials> XML. ``source_key``:
+        the long-term key they stand for (GetSessionToken), which they do not outlive."""
+        akid = "ASIA" + _key_tail()
         session = _Session(
             caller,
             b64encode(secrets.token_bytes(30)).decode(),
             b64encode(secrets.token_bytes(264)).decode(),
             time.time() + duration + self.expiry_offset,
+            source_key,
         )
         with self._lock:
             self._sessions[akid] = session
@@ -457,7 +573,8 @@ class StsDouble:
         mfa = "SerialNumber" in p or "TokenCode" in p
         if mfa:
             self._check_mfa(caller.user, p.get("SerialNumber"), p.get("TokenCode"))
-        return self._issue(_Caller(caller.user, temporary=True, mfa=mfa), int(p.get("DurationSeconds", 43200)))
+        new = _Caller(caller.user, temporary=True, mfa=mfa)
+        return self._issue(new, int(p.get("DurationSeconds", 43200)), source_key=caller.key_id)
 
     def _get_caller_identity(self, caller: _Caller, p: dict[str, str]) -> str:
         return (
@@ -498,8 +615,9 @@ class StsDouble:
             f"      <Arn>{_esc(new.arn)}</Arn>\n    </AssumedRoleUser>\n"
         )
 
-    def _get_user(self, caller: _Caller, p: dict[str, str]) -> str:
-        """IAM GetUser for the caller: what AWS allows to MFA-backed credentials only.
+    def _iam_user(self, caller: _Caller, p: dict[str, str], action: str) -> User:
+        """The user an IAM action on users acts on, if the caller may: what AWS allows to
+        MFA-backed credentials only.
 
         Long-term keys meet the seed's deny-without-MFA policy; a GetSessionToken session made
         without MFA is refused by IAM itself, as AWS does; a role session must name a user.
@@ -514,10 +632,60 @@ class StsDouble:
             raise StsError(
                 403,
                 "AccessDenied",
-                f"User: {caller.arn} is not authorized to perform: iam:GetUser on resource: user "
+                f"User: {caller.arn} is not authorized to perform: iam:{action} on resource: user "
                 f"{caller.user.name} with an explicit deny in an identity-based policy",
             )
-        user = caller.user
+        return caller.user
+
+    def _create_access_key(self, caller: _Caller, p: dict[str, str]) -> str:
+        """IAM CreateAccessKey: a new key for the user, within the two-key quota; it signs only
+        after ``propagation_delay``."""
+        _validate(p, [USER_NAME_RULE])
+        user = self._iam_user(caller, p, "CreateAccessKey")
+        now = time.time()
+        secret = b64encode(secrets.token_bytes(30)).decode()
+        key = _AccessKey("AKIA" + _key_tail(), secret, user, float(int(now)), now + self.propagation_delay)
+        with self._lock:
+            if sum(1 for k in self._keys.values() if k.user == user) >= ACCESS_KEYS_PER_USER:
+                quota = f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}"
+                raise StsError(409, "LimitExceeded", quota)
+            self._keys[key.access_key_id] = key
+            self._created.append((key.access_key_id, key.secret_access_key))
+        return (
+            f"    <AccessKey>\n      <UserName>{_esc(user.name)}</UserName>\n"
+            f"      <AccessKeyId>{key.access_key_id}</AccessKeyId>\n      <Status>Active</Status>\n"
+            f"      <SecretAccessKey>{key.secret_access_key}</SecretAccessKey>\n"
+            f"      <CreateDate>{_iso(key.create_date)}</CreateDate>\n    </AccessKey>\n"
+        )
+
+    def _delete_access_key(self, caller: _Caller, p: dict[str, str]) -> None:
+        """IAM DeleteAccessKey: the key stops signing at once, and so do the sessions made with it."""
+        _validate(p, [("AccessKeyId", str, (16, 128), r"[\w]+", True), USER_NAME_RULE])
+        user = self._iam_user(caller, p, "DeleteAccessKey")
+        akid = p["AccessKeyId"]
+        with self._lock:
+            key = self._keys.get(akid)
+            if key is None or key.user != user:
+                raise StsError(404, "NoSuchEntity", f"The Access Key with id {akid} cannot be found.")
+            del self._keys[akid]
+
+    def _list_access_keys(self, caller: _Caller, p: dict[str, str]) -> str:
+        """IAM ListAccessKeys: the user's keys, with no secret (one page: a user has two at most)."""
+        _validate(p, [USER_NAME_RULE])
+        user = self._iam_user(caller, p, "ListAccessKeys")
+        with self._lock:
+            keys = [k for k in self._keys.values() if k.user == user]
+        members = "".join(
+            f"      <member>\n        <UserName>{_esc(user.name)}</UserName>\n"
+            f"        <AccessKeyId>{k.access_key_id}</AccessKeyId>\n        <Status>Active</Status>\n"
+            f"        <CreateDate>{_iso(k.create_date)}</CreateDate>\n      </member>\n"
+            for k in keys
+        )
+        return f"    <AccessKeyMetadata>\n{members}    </AccessKeyMetadata>\n    <IsTruncated>false</IsTruncated>\n"
+
+    def _get_user(self, caller: _Caller, p: dict[str, str]) -> str:
+        """IAM GetUser for the caller (the test suite's call that needs MFA)."""
+        user = self._iam_user(caller, p, "GetUser")
         return (
             f"    <User>\n      <Path>/</Path>\n      <UserName>{_esc(user.name)}</UserName>\n"
             f"      <UserId>{_esc(user.user_id)}</UserId>\n      <Arn>{_esc(user.arn)}</Arn>\n"
@@ -530,7 +698,18 @@ class _Control:
     arguments answers ``{"result": ...}``. The path holds a secret, so no other local process can
     drive the double (the STS API itself takes any signed request, as a real endpoint would)."""
 
-    SETTINGS = ("hang", "delay", "throttle", "expiry_offset", "deny_without_mfa", "skew_windows", "rewrite")
+    SETTINGS = (
+        "hang",
+        "delay",
+        "throttle",
+        "expiry_offset",
+        "deny_without_mfa",
+        "skew_windows",
+        "rewrite",
+        "propagation_delay",
+        "stall_before",
+        "stall_after",
+    )
 
     def __init__(self, double: StsDouble) -> None:
         self.double = double
@@ -568,6 +747,11 @@ class _Control:
             "issued_sessions": double.issued_sessions,
             "sessions": lambda: [asdict(session) for session in double.sessions()],
             "issue_session": lambda *a: asdict(double.issue_session(*a)),
+            "access_keys": double.access_keys,
+            "created_keys": double.created_keys,
+            "key_works": double.key_works,
+            "release": double.release,
+            "stalled": double.stalled,
         }
         if operation not in queries:
             raise ValueError(f"no control {operation!r} {args!r:.60}")
@@ -603,8 +787,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             return
-        status, xml, request_id = double._answer(self.command, self.path, self.headers, body)
         self.close_connection = True  # a stopped double must not keep answering on kept-alive sockets
+        try:
+            status, xml, request_id = double._answer(self.command, self.path, self.headers, body)
+        except _Dropped:  # stopped while stalled: the client sees the connection close
+            return
         if double.hang:
             double._released.wait()
             return
@@ -658,6 +845,15 @@ def _validate(p: dict[str, str], rules: list[tuple[str, type, tuple[int, int], s
         raise StsError(400, "ValidationError", summary + "; ".join(errors))
 
 
+def _key_tail() -> str:
+    """16 random characters of base32's alphabet, the part of an AKIA/ASIA key id after its prefix."""
+    return "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -683,10 +879,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--allow-without-mfa", action="store_true", help="no deny-without-MFA identity policy")
     parser.add_argument("--users-from-stdin", action="store_true", help="the IAM users: a JSON list on stdin")
     parser.add_argument("--control", action="store_true", help="serve the test controls under a secret path")
+    parser.add_argument(
+        "--propagation-delay", type=float, default=1.0, help="seconds before a key made by CreateAccessKey signs"
+    )
     args = parser.parse_args(argv)
     users = [User(**user) for user in json.load(sys.stdin)] if args.users_from_stdin else [DEFAULT_USER]
     double = StsDouble(
-        users, args.skew_windows, port=args.port, deny_without_mfa=not args.allow_without_mfa, control=args.control
+        users,
+        args.skew_windows,
+        port=args.port,
+        deny_without_mfa=not args.allow_without_mfa,
+        control=args.control,
+        propagation_delay=args.propagation_delay,
     ).start()
     control = {"control": double.control_url} if args.control else {}
     print(json.dumps({"url": double.url, **asdict(users[0]), **control}), flush=True)

@@ -6,9 +6,9 @@ forkpty() may lead to deadlocks in the child" at every spawn). So the double ser
 Python (tests/sts_double.py's ``main``, with ``--control``), and ``StsDoubleProcess`` talks to its
 control path over loopback HTTP: no thread in the test process.
 
-What a test reads (``calls``, ``requests``, ``users()``, ``issued_sessions()``, ``sessions()``)
-is fetched when asked, and kept as it was at ``stop()``: the secret guard reads the users and
-sessions after the fixture is gone. A ``rewrite`` crosses as a name and JSON-able arguments
+What a test reads (``calls``, ``requests``, ``users()``, ``issued_sessions()``, ``sessions()``,
+``created_keys()``) is fetched when asked, and kept as it was at ``stop()``: the secret guard reads
+the users, sessions and created keys after the fixture is gone. A ``rewrite`` crosses as a name and JSON-able arguments
 (tests/sts_rewrites.py).
 """
 
@@ -34,11 +34,11 @@ from sts_rewrites import Rewrite
 START = "import sys; sys.path.insert(0, sys.argv.pop(1)); import sts_double; sts_double.main()"
 START_SECONDS = 30.0  # a loaded CI machine; the double is up in well under a second here
 CONTROL_SECONDS = 10.0
-FINAL_RECORDS = ("requests", "users", "issued_sessions", "sessions")  # readable after stop()
+FINAL_RECORDS = ("requests", "users", "issued_sessions", "sessions", "created_keys")  # readable after stop()
 
 
 class _Setting:
-    """A setting of the double in the child process (hang, delay, throttle, ...): read and set there."""
+    """A setting of the double in the child process (hang, delay, stall_before, ...): read and set there."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -68,13 +68,22 @@ class StsDoubleProcess:
     deny_without_mfa = _Setting()
     skew_windows = _Setting()
     rewrite = _Setting()
+    propagation_delay = _Setting()
+    stall_before = _Setting()
+    stall_after = _Setting()
 
     def __init__(
-        self, users: Iterable[User] = (DEFAULT_USER,), skew_windows: int = 1, *, deny_without_mfa: bool = True
+        self,
+        users: Iterable[User] = (DEFAULT_USER,),
+        skew_windows: int = 1,
+        *,
+        deny_without_mfa: bool = True,
+        propagation_delay: float = 1.0,
     ) -> None:
         self._users = list(users)
         self._argv = [sys.executable, "-I", "-S", "-c", START, str(Path(__file__).parent)]
         self._argv += ["--control", "--users-from-stdin", "--skew-windows", str(skew_windows)]
+        self._argv += ["--propagation-delay", repr(float(propagation_delay))]
         if not deny_without_mfa:
             self._argv.append("--allow-without-mfa")
         self._process: Optional[subprocess.Popen] = None
@@ -141,6 +150,21 @@ class StsDoubleProcess:
 
     def issue_session(self, access_key_id: str, duration: int = 3600) -> IssuedSession:
         return IssuedSession(**self._call("issue_session", access_key_id, duration))
+
+    def access_keys(self, user_name: Optional[str] = None) -> List[Dict[str, Any]]:
+        return self._call("access_keys", user_name)
+
+    def created_keys(self) -> List[Tuple[str, str]]:
+        return [(akid, secret) for akid, secret in self._read("created_keys")]
+
+    def key_works(self, access_key_id: str) -> bool:
+        return self._call("key_works", access_key_id)
+
+    def release(self) -> None:
+        self._call("release")
+
+    def stalled(self) -> List[str]:
+        return self._call("stalled")
 
     # ---- the control channel -----------------------------------------------------------------
     def _read(self, what: str) -> Any:
