@@ -90,7 +90,7 @@ DEFAULT_USER = User(
     name="alice",
     account="123456789012",
     access_key_id="AKIAIOSFODNN7EXAMPLE",
-    secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+    secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # 40 characters, as AWS issues
     mfa_serial="arn:aws:iam::123456789012:mfa/alice",
     totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
 )
