@@ -113,3 +113,17 @@ def test_a_usage_error_goes_to_the_stderr_the_command_was_given(command, environ
     assert stderr.getvalue().startswith("mfa-process: ") and "--help" in stderr.getvalue()
     assert stdout.getvalue() == ""
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_main_help_lists_every_command_and_each_has_help(capsys) -> None:
+    from importlib import import_module
+
+    from mfa_process.cli import COMMAND_MODULES
+    from mfa_process.cli.credential_process import EXAMPLES, USAGE
+
+    for name, module in COMMAND_MODULES.items():
+        assert f"\n  {name} " in EXAMPLES and name in USAGE, name
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with pytest.raises(SystemExit) as exited:
+            import_module(module, "mfa_process.cli").run(["--help"], {}, stdout, stderr)
+        assert exited.value.code == 0 and stdout.getvalue().startswith(f"usage: mfa-process {name}"), name

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 USAGE = """\
 mfa-process --profile NAME [options]      print credential_process JSON
-       mfa-process COMMAND [options]            login, status, logout, env, exec, configure"""
+       mfa-process COMMAND [options]            login, status, logout, env, exec, configure,
+                                                add, remove, rotate"""
 
 DESCRIPTION = """\
 AWS credential_process plugin: MFA-backed session credentials from STS GetSessionToken,
@@ -38,6 +39,9 @@ commands (mfa-process COMMAND --help for each):
   exec       mfa-process exec --profile base -- CMD      run CMD with the session's keys
   configure  mfa-process configure --profile base --mfa-serial ARN
                                                          set up ~/.aws/config for a profile
+  add        mfa-process add --profile base              store the base keys in the OS keyring
+  remove     mfa-process remove --profile base           delete them from the keyring
+  rotate     mfa-process rotate --profile base           a new access key; the old one deleted at AWS
 """
 
 
