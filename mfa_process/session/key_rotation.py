@@ -30,7 +30,6 @@ from .credentials import Credentials
 
 PROPAGATION_TIMEOUT = 60.0  # IAM: a new key usually signs within seconds, "eventually" at worst
 _RETRY_SECONDS = (0.5, 1.0, 2.0, 3.0)  # then 3 s each, until the bound
-_NOT_YET_CODES = ("InvalidClientTokenId", "SignatureDoesNotMatch", "AuthFailure", "UnrecognizedClientException")
 
 Store = Union[KeyringStore, CredentialsFileStore]
 
@@ -86,7 +85,7 @@ class KeyRotation:
             raise BaseCredentialsError(f"{store.describe()} holds no key for profile '{settings.profile}'")
         session = build_provider(settings, self.environ, self.warn).retrieve()
         iam = self._client("iam", session)
-        user = _user_name(self._client("sts", session).get_caller_identity().get("Arn", ""))
+        user = self._user(session, old)
         self.report(f"creating a new access key for IAM user {user or '(the caller)'}")
         new, created = self._create(iam, user, old)
         self.report(f"created key {new.access_key_id}; storing it in {store.describe()}")
@@ -102,13 +101,23 @@ class KeyRotation:
 
     # --- the steps --------------------------------------------------------------------------------
 
+    def _user(self, session: Credentials, old: AccessKey) -> Optional[str]:
+        """The IAM user the MFA session belongs to, whose keys are rotated."""
+        try:
+            arn = self._client("sts", session).get_caller_identity().get("Arn", "")
+        except Exception as error:
+            raise self._failed("STS GetCallerIdentity", error, f"nothing changed: key {old.access_key_id} is stored")
+        return _user_name(str(arn))
+
     def _create(self, iam: Any, user: Optional[str], old: AccessKey) -> "tuple[AccessKey, float]":
         try:
             answer = iam.create_access_key(**_user_arg(user))["AccessKey"]
         except Exception as error:
             if _code(error) == "LimitExceeded":
                 raise AccessKeyLimitError(self._limit_message(iam, user, old)) from None
-            raise self._failed("CreateAccessKey", error, f"nothing changed: key {old.access_key_id} is still stored")
+            raise self._failed(
+                "IAM CreateAccessKey", error, f"nothing changed: key {old.access_key_id} is still stored"
+            )
         new = AccessKey(answer["AccessKeyId"], answer["SecretAccessKey"])
         created = answer.get("CreateDate")
         return new, float(calendar.timegm(created.utctimetuple())) if created is not None else self.clock()
@@ -133,8 +142,8 @@ class KeyRotation:
             try:
                 client.get_caller_identity()
                 return
-            except Exception as error:
-                if _code(error) not in _NOT_YET_CODES or time.monotonic() >= deadline:
+            except Exception as error:  # not propagated yet, or the network: tried again until the bound
+                if time.monotonic() >= deadline:
                     last = error
                     break
             self.sleep(_RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)])
@@ -197,7 +206,7 @@ class KeyRotation:
         )
 
     def _failed(self, action: str, error: Exception, state: str) -> RotationError:
-        return RotationError(f"IAM {action} failed ({_said(error)}); {state}")
+        return RotationError(f"{action} failed ({_said(error)}); {state}")
 
     def _facts(self) -> Dict[str, str]:
         from_config, _ = read_profile(self.settings.profile, self.environ)
@@ -254,4 +263,6 @@ def _said(error: Exception) -> str:
     details = getattr(error, "response", {}).get("Error", {})
     if details.get("Code"):
         return f"{details['Code']}: {details.get('Message', '')}".rstrip(": ")
+    if type(error).__module__.startswith("botocore"):  # a connection error names the endpoint
+        return f"{type(error).__name__}: {error}"
     return type(error).__name__
