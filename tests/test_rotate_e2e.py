@@ -5,6 +5,7 @@ real Secret Service; and killed (SIGKILL) between every two calls, a usable key 
 from __future__ import annotations
 
 import configparser
+import json
 import time
 from typing import Optional
 
@@ -193,16 +194,41 @@ def start_rotate(aws: AwsHome):
     )
 
 
-@pytest.mark.parametrize(
-    "stall, action, stored_is_new",
-    [
-        ("stall_before", "CreateAccessKey", False),  # nothing created yet
-        ("stall_after", "CreateAccessKey", False),  # created at AWS, the answer never read
-        ("stall_before", "DeleteAccessKey", True),  # stored and proven, both keys at AWS
-        ("stall_after", "DeleteAccessKey", True),  # the old key deleted, before the report
-    ],
-)
+STALL_POINTS = [
+    ("stall_before", "CreateAccessKey", False),  # nothing created yet
+    ("stall_after", "CreateAccessKey", False),  # created at AWS, the answer never read
+    ("stall_before", "DeleteAccessKey", True),  # stored and proven, both keys at AWS
+    ("stall_after", "DeleteAccessKey", True),  # the old key deleted, before the report
+]
+
+
+@pytest.mark.parametrize("stall, action, stored_is_new", STALL_POINTS)
 def test_killed_between_two_calls_a_usable_key_stays_stored(aws, stall, action, stored_is_new):
+    kill_between_calls(aws, stall, action)
+
+    stored = stored_key(aws)
+    assert (stored != OLD_KEY) is stored_is_new
+    assert wait_until(lambda: aws.sts.key_works(stored))
+    assert mfa_session_works(aws)
+
+
+@pytest.mark.parametrize("stall, action, stored_is_new", STALL_POINTS)
+def test_killed_between_two_calls_the_keyring_holds_a_usable_key(aws, secret_service, stall, action, stored_is_new):
+    aws.env.update(secret_service.environ)
+    assert aws.run(["add", "--profile", "base", "--from-credentials-file"]).returncode == 0
+
+    kill_between_calls(aws, stall, action)
+
+    entry = secret_service.stored("mfa-process", "base")
+    assert entry is not None
+    stored = json.loads(entry)["AccessKeyId"]
+    assert (stored != OLD_KEY) is stored_is_new
+    assert wait_until(lambda: aws.sts.key_works(stored))
+    assert mfa_session_works(aws)
+
+
+def kill_between_calls(aws: AwsHome, stall: str, action: str) -> None:
+    """Start rotate, let the double hold it at ``action``, SIGKILL it there."""
     aws.sts.propagation_delay = 0.5
     setattr(aws.sts, stall, action)
     process = start_rotate(aws)
@@ -213,11 +239,6 @@ def test_killed_between_two_calls_a_usable_key_stays_stored(aws, stall, action, 
         kill_group(process)
         setattr(aws.sts, stall, None)
         aws.sts.release()
-
-    stored = stored_key(aws)
-    assert (stored != OLD_KEY) is stored_is_new
-    assert wait_until(lambda: aws.sts.key_works(stored))
-    assert mfa_session_works(aws)
 
 
 def test_killed_while_it_waits_for_the_new_key_the_new_key_is_stored_and_works_soon(aws):
