@@ -11,8 +11,7 @@ from ..keystore.key_entry import key_from_environment, key_from_terminal
 from ..keystore.keyring_moves import add_to_keyring
 from ..keystore.keyring_store import DEFAULT_TIMEOUT
 from ..redact import printable as shown
-from ..session.chain import session_cache
-from .common import add_verbose_option, new_parser, warner
+from .common import add_verbose_option, log_out_profile, new_parser
 
 EXAMPLES = """\
 examples:
@@ -57,10 +56,5 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         stdout.write(f"it replaced key {added.replaced}, which is still active at AWS until you delete it\n")
     if added.moved_from:
         stdout.write(f"removed the key from {added.moved_from}\n")
-    cache = session_cache(environ)
-    for path in sorted(cache.remove_profile(args.profile)):
-        stdout.write(f"logged out {path}\n")
-    warn = warner(stderr)
-    for warning in cache.pop_warnings():
-        warn(warning)
+    log_out_profile(args.profile, environ, stdout, stderr)
     return 0

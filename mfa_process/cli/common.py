@@ -140,6 +140,18 @@ def warner(stderr: TextIO) -> Callable[[str], None]:
     return lambda message: print(f"mfa-process: warning: {message}", file=stderr)
 
 
+def log_out_profile(profile: str, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> None:
+    """Remove ``profile``'s cached sessions (its key changed or went), naming each removed file."""
+    from ..session.chain import session_cache
+
+    cache = session_cache(environ)
+    for path in sorted(cache.remove_profile(profile)):
+        stdout.write(f"logged out {path}\n")
+    warn = warner(stderr)
+    for warning in cache.pop_warnings():  # what was left alone, and why
+        warn(warning)
+
+
 def local_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(epoch))
 

@@ -9,8 +9,7 @@ from ..errors import KeyringEntryError, NoTerminalError, PromptAbortedError
 from ..keystore.keyring_moves import remove_from_keyring
 from ..keystore.keyring_store import DEFAULT_TIMEOUT, KeyringStore
 from ..redact import printable as shown
-from ..session.chain import session_cache
-from .common import add_verbose_option, new_parser, warner
+from .common import add_verbose_option, log_out_profile, new_parser
 
 EXAMPLES = """\
 examples:
@@ -42,12 +41,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         return 1
     remove_from_keyring(args.profile, environ)
     stdout.write(f"deleted key {key.access_key_id} of profile {shown(args.profile)} from {store.describe()}\n")
-    cache = session_cache(environ)
-    for path in sorted(cache.remove_profile(args.profile)):
-        stdout.write(f"logged out {path}\n")
-    warn = warner(stderr)
-    for warning in cache.pop_warnings():
-        warn(warning)
+    log_out_profile(args.profile, environ, stdout, stderr)
     return 0
 
 
