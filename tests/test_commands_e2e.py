@@ -99,11 +99,20 @@ def test_login_unknown_profile(aws: AwsHome) -> None:
 # --- status -----------------------------------------------------------------------------------
 
 
+def sessions_table(stdout: str) -> str:
+    """status's first table (the sessions); the base profiles' keys follow after a blank line."""
+    return stdout.split("\n\n")[0] + "\n"
+
+
 def test_status_with_nothing_cached(aws: AwsHome) -> None:
     result = aws.run(["status"])
 
     assert result.returncode == 0
-    assert result.stdout == "no cached sessions\n"
+    assert result.stdout == (
+        "no cached sessions\n\n"
+        f"BASE PROFILE  KEYS IN{' ' * (len(str(aws.credentials_file)) - 7)}  KEY AGE\n"
+        f"base          {aws.credentials_file}  unknown\n"
+    )
     assert json.loads(aws.run(["status", "--json"]).stdout) == []
 
 
@@ -115,7 +124,7 @@ def test_status_lists_sessions_without_secrets(aws: AwsHome) -> None:
     data = json.loads(aws.run(["status", "--json"]).stdout)
 
     assert table.returncode == 0
-    header, *rows = table.stdout.splitlines()
+    header, *rows = sessions_table(table.stdout).splitlines()
     assert header.split() == ["PROFILE", "MFA", "DEVICE", "ACCOUNT", "DURATION", "EXPIRES", "LEFT", "SERVED"]
     assert len(rows) == 2
     assert all(row.startswith("base ") and row.endswith("yes") for row in rows)
@@ -149,7 +158,7 @@ def test_status_filters_by_profile_and_reports_damaged_files(aws: AwsHome) -> No
     mine = aws.run(["status", "--profile", "base"])
 
     assert other.stdout == "no cached sessions for profile other\n"
-    assert len(mine.stdout.splitlines()) == 2
+    assert len(sessions_table(mine.stdout).splitlines()) == 2
     assert mine.returncode == 0
     assert "1 unreadable cache file(s) ignored" in mine.stderr
     assert "broken.0123456789abcdef01234567.json" in mine.stderr  # named like a session: other files are not ours
@@ -179,7 +188,7 @@ def test_status_table_escapes_control_characters_from_the_cache(aws: AwsHome) ->
     assert result.returncode == 0
     for char in CONTROL_CHARACTERS:
         assert char not in result.stdout.replace("\n", "") and char not in result.stderr.replace("\n", "")
-    header, row = result.stdout.splitlines()
+    header, row = sessions_table(result.stdout).splitlines()
     assert row.startswith("evil\\x1b]0;pwned\\x07\\x1b[2J\\r\\u202e ")
     assert "mfa/\\x9b31m\\x7f\\x08\\n\\u2028x " in row and "1234\\x1b[5m " in row
 
