@@ -32,7 +32,7 @@ from mfa_process.session.cache_dir import default_cache_dir
 from mfa_process.session.credentials import Credentials
 
 PROFILE = "base"
-KEYRING_PROFILE = "vault"  # keys in the OS keyring: its sessions are cached under "keyring"
+KEYRING_PROFILE = "vault"  # keys in the OS keyring: its sessions are cached under "keyring:<mfa_key_id>"
 TARGET = 2.0  # hit / pass
 # pip's console script, minus the import of our main: the floor no console script goes below
 WRAPPER = "import re, sys; sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])"
@@ -53,6 +53,7 @@ def prepare(home: Path) -> dict:
     (home / "config").write_text(
         f"[profile {PROFILE}]\nmfa_serial = {MFA_SERIAL}\n\n"
         f"[profile {KEYRING_PROFILE}]\nmfa_serial = {MFA_SERIAL}\nmfa_key_store = keyring\n"
+        f"mfa_key_id = {ACCESS_KEY_ID}\n"
     )
     (home / "credentials").write_text(
         f"[{PROFILE}]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = benchmark-secret\n"
@@ -67,7 +68,7 @@ def prepare(home: Path) -> dict:
     session = Credentials("ASIABENCHMARK", "secret", "token", int(time.time()) + 12 * 3600, "123456789012")
     cache = SessionCache(default_cache_dir(env))
     cache.store(SessionKey(PROFILE, ACCESS_KEY_ID, MFA_SERIAL, 43200), session, int(time.time()))
-    cache.store(SessionKey(KEYRING_PROFILE, "keyring", MFA_SERIAL, 43200), session, int(time.time()))
+    cache.store(SessionKey(KEYRING_PROFILE, f"keyring:{ACCESS_KEY_ID}", MFA_SERIAL, 43200), session, int(time.time()))
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # a keyring the hit tried to open would fail it
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     return env

@@ -376,8 +376,9 @@ def test_the_constants_are_the_full_paths():
     assert (
         hit_settings.REFRESH_MARGIN_SECONDS == cache_hit._REFRESH_MARGIN_SECONDS == full_settings.REFRESH_MARGIN_SECONDS
     )
-    assert (hit_settings.KEY_STORE_OPTION, hit_settings.KEYRING_STORE) == (
+    assert (hit_settings.KEY_STORE_OPTION, hit_settings.KEY_ID_OPTION, hit_settings.KEYRING_STORE) == (
         full_settings.KEY_STORE_OPTION,
+        full_settings.KEY_ID_OPTION,
         full_settings.KEYRING_STORE,
     )
     assert cache_hit._MAX_FILE_BYTES == full_cache._MAX_FILE_BYTES
@@ -536,6 +537,7 @@ SETTING_VALUES = {
     "aws_session_token": ["", "token"],
     "region": ["", "eu-west-1"],
     "mfa_key_store": ["", "keyring", " keyring", "file", "KEYRING"],
+    "mfa_key_id": ["", BASE_KEY, "AKIAOTHER"],
 }
 ENV_VALUES = {
     "MFA_PROCESS_DURATION": DURATIONS,
@@ -700,12 +702,13 @@ def test_a_hit_imports_exactly_these_modules(home):
 
 @pytest.mark.e2e  # starts a Python process: a fresh interpreter's modules
 def test_a_hit_for_keys_in_the_keyring_neither_imports_keyring_nor_reads_it(home):
-    """The session of a keyring profile is cached under `keyring`: served from the files alone."""
+    """The session of a keyring profile is cached under `keyring:<mfa_key_id>`: served from the files alone."""
     from processes import run
 
-    home.write(CONFIG.replace("[profile base]\n", "[profile base]\nmfa_key_store = keyring\n"), "")
+    keyring_facts = f"[profile base]\nmfa_key_store = keyring\nmfa_key_id = {BASE_KEY}\n"
+    home.write(CONFIG.replace("[profile base]\n", keyring_facts), "")
     stored = session()
-    home.cache.store(SessionKey("base", "keyring", SERIAL, 43200), stored, issued_at=time.time())
+    home.cache.store(SessionKey("base", f"keyring:{BASE_KEY}", SERIAL, 43200), stored, issued_at=time.time())
     env = {**home.env, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHON_KEYRING_BACKEND": "no.such.Backend"}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     if "PYTHONPATH" in os.environ:

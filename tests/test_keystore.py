@@ -91,11 +91,11 @@ def test_recording_facts_replaces_older_ones_and_keeps_everything_else(tmp_path)
     )
     environ = {"AWS_CONFIG_FILE": str(config)}
 
-    record_facts("base", environ, in_keyring=True, created=0)
+    record_facts("base", environ, KEY_ID, created=0)
 
     assert config.read_text() == (
         "# mine\n[profile base]\nmfa_serial = " + SERIAL + "\nmfa_key_store = keyring\n"
-        "mfa_key_created = 1970-01-01T00:00:00Z\n\n"
+        f"mfa_key_id = {KEY_ID}\nmfa_key_created = 1970-01-01T00:00:00Z\n\n"
         "[profile mfa]\ncredential_process = mfa-process --profile base\n"
     )
 
@@ -145,13 +145,15 @@ def write(tmp_path, config: str, credentials: str = ""):
     }
 
 
-def test_a_keyring_profile_is_cached_under_the_keyring_not_a_key_id(tmp_path):
-    environ = write(tmp_path, f"[profile base]\nmfa_serial = {SERIAL}\nmfa_key_store = keyring\n")
+def test_a_keyring_profile_is_cached_under_the_key_id_the_config_records(tmp_path):
+    environ = write(
+        tmp_path, f"[profile base]\nmfa_serial = {SERIAL}\nmfa_key_store = keyring\nmfa_key_id = {KEY_ID}\n"
+    )
 
     settings = resolve_settings("base", environ)
 
     assert settings.key_store == "keyring"
-    assert settings.known_base_access_key_id == "keyring"
+    assert settings.known_base_access_key_id == f"keyring:{KEY_ID}"
 
 
 def test_keys_in_a_file_and_the_keyring_is_an_error_that_says_which_wins(tmp_path):
@@ -217,6 +219,9 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         del self.items[(service, username)]
 
 
+ALLOW_MEMORY = {"MFA_PROCESS_KEYRING_BACKENDS": f"{MemoryKeyring.__module__}.{MemoryKeyring.__qualname__}"}
+
+
 @pytest.fixture
 def backend():
     previous = keyring.get_keyring()
@@ -228,7 +233,7 @@ def backend():
 
 
 def test_the_store_writes_one_entry_and_reads_it_back(backend):
-    store = KeyringStore("base")
+    store = KeyringStore("base", ALLOW_MEMORY)
 
     store.save(AccessKey(KEY_ID, SECRET))
 
@@ -241,14 +246,14 @@ def test_an_entry_mfa_process_did_not_write_is_refused_without_quoting_it(backen
     backend.items[(SERVICE, "base")] = "hunter2-" + SECRET
 
     with pytest.raises(KeyringEntryError) as raised:
-        KeyringStore("base").load()
+        KeyringStore("base", ALLOW_MEMORY).load()
 
     assert "was not written by mfa-process" in str(raised.value) and SECRET not in str(raised.value)
 
 
 def test_no_entry_names_add(backend):
     with pytest.raises(KeyringEntryError, match="store them with `mfa-process add --profile base`"):
-        KeyringStore("base").require()
+        KeyringStore("base", ALLOW_MEMORY).require()
 
 
 def test_a_keyring_that_does_not_answer_is_an_error_in_bounded_time(backend):
@@ -256,7 +261,7 @@ def test_a_keyring_that_does_not_answer_is_an_error_in_bounded_time(backend):
     started = time.monotonic()
 
     with pytest.raises(KeyringError, match="did not answer within 0.2 s"):
-        KeyringStore("base", timeout=0.2).load()
+        KeyringStore("base", ALLOW_MEMORY, timeout=0.2).load()
 
     assert time.monotonic() - started < 3
 
@@ -264,8 +269,8 @@ def test_a_keyring_that_does_not_answer_is_an_error_in_bounded_time(backend):
 @pytest.mark.parametrize(
     "backend_class, says",
     [
-        ("keyring.backends.fail.Keyring", "is no usable keyring here"),
-        ("keyring.backends.null.Keyring", "is no usable keyring here"),
+        ("keyring.backends.fail.Keyring", "chose keyring.backends.fail.Keyring, which mfa-process does not use"),
+        ("keyring.backends.null.Keyring", "chose keyring.backends.null.Keyring, which mfa-process does not use"),
     ],
 )
 def test_no_backend_is_an_error_with_the_headless_fix(backend_class, says):
@@ -274,7 +279,7 @@ def test_no_backend_is_an_error_with_the_headless_fix(backend_class, says):
     keyring.set_keyring(getattr(__import__(module, fromlist=[name]), name)())
     try:
         with pytest.raises(KeyringError) as raised:
-            KeyringStore("base").load()
+            KeyringStore("base", ALLOW_MEMORY).load()
     finally:
         keyring.set_keyring(previous)
 
@@ -286,7 +291,32 @@ def test_a_plain_text_backend_is_refused(monkeypatch):
     previous = keyring.get_keyring()
     keyring.set_keyring(plaintext())
     try:
-        with pytest.raises(KeyringError, match="stores secrets in plain text"):
-            KeyringStore("base").save(AccessKey(KEY_ID, SECRET))
+        with pytest.raises(KeyringError, match="chose keyrings.alt.file.PlaintextKeyring, which mfa-process does not"):
+            KeyringStore("base", ALLOW_MEMORY).save(AccessKey(KEY_ID, SECRET))
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_backend_off_the_list_is_refused_unless_its_owner_allows_it(backend):
+    """A stub keyring (not encrypted, not on ALLOWED_BACKENDS) is refused by default."""
+    with pytest.raises(KeyringError, match="MFA_PROCESS_KEYRING_BACKENDS=module.Class"):
+        KeyringStore("base", {}).load()
+
+    assert KeyringStore("base", ALLOW_MEMORY).load() is None
+
+
+def test_save_over_another_key_than_expected_writes_nothing(backend):
+    store = KeyringStore("base", ALLOW_MEMORY)
+    store.save(AccessKey(KEY_ID, SECRET))
+    other = AccessKey("AKIAOTHER00000000000", SECRET)
+
+    with pytest.raises(KeyringEntryError, match="is no longer key AKIAOTHER00000000000"):
+        store.save(AccessKey("AKIANEW0000000000000", SECRET), replacing=other)
+
+    assert store.load() == AccessKey(KEY_ID, SECRET)
+
+
+def test_delete_removes_an_entry_it_cannot_read(backend):
+    backend.items[(SERVICE, "base")] = "not ours"
+
+    assert KeyringStore("base", ALLOW_MEMORY).delete() is True and backend.items == {}

@@ -74,17 +74,10 @@ HOSTILE_KEYS = {
     "a secret of a megabyte": Rewrite(pad_field, "SecretAccessKey", "A", 1024 * 1024),
     "an empty secret": Rewrite(replace_field_text, "SecretAccessKey", ""),
 }
-# Refused today, by set_option's line-break check, before anything is written: the rest are stored.
-DEFENDED_IN_THE_FILE = {"a secret that opens a profile"}
-MALFORMED_KEY_BUG = (
-    "key_rotation.KeyRotation._create stores IAM's answer without parse_access_key; the store's read-back "
-    "then refuses it, but the old key is already overwritten, and the message says it is still stored"
-)
 
 
 def file_cases() -> List[object]:
-    bug = [pytest.mark.xfail(strict=True, reason=MALFORMED_KEY_BUG)]
-    return [pytest.param(name, id=name, marks=[] if name in DEFENDED_IN_THE_FILE else bug) for name in HOSTILE_KEYS]
+    return [pytest.param(name, id=name) for name in HOSTILE_KEYS]
 
 
 @pytest.mark.parametrize("answer", file_cases())
@@ -104,7 +97,6 @@ def test_a_malformed_new_key_is_not_written_over_the_key_in_the_file(aws: AwsHom
     assert plugin_works(aws, 1)
 
 
-@pytest.mark.xfail(strict=True, reason=MALFORMED_KEY_BUG)
 @pytest.mark.parametrize("answer", ["a secret of 41 characters", "a secret that opens a profile"])
 def test_a_malformed_new_key_is_not_written_over_the_key_in_the_keyring(
     aws: AwsHome, secret_service: SecretService, answer: str
@@ -123,11 +115,6 @@ def test_a_malformed_new_key_is_not_written_over_the_key_in_the_keyring(
     assert plugin_works(aws, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="key_rotation.KeyRotation._create reads answer['SecretAccessKey'] unguarded: a KeyError, reported as "
-    "'unexpected KeyError', and the key IAM made is named nowhere",
-)
 def test_an_answer_without_a_secret_names_the_key_made_at_aws(aws: AwsHome) -> None:
     """The new key exists at AWS, but its secret never arrived: nothing is stored, and the error
     names the new key so the user can delete it (the old key stays)."""
@@ -143,12 +130,6 @@ def test_an_answer_without_a_secret_names_the_key_made_at_aws(aws: AwsHome) -> N
     assert "unexpected" not in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="key_rotation.KeyRotation._store treats any failure of store.save as 'nothing stored': a keyring "
-    "that wrote the new key but failed the read-back keeps it, rotate deletes that key at AWS and says the "
-    "old key is still stored (a failed save should put the old key back, or say which key is stored)",
-)
 def test_a_keyring_that_fails_the_read_back_is_left_holding_a_working_key(backends: KeyringBackends) -> None:
     aws = backends.aws
     aws.write_config(f"[profile base]\nmfa_serial = {DEFAULT_USER.mfa_serial}\nmfa_key_store = keyring\n")
@@ -209,12 +190,6 @@ def two_users(tmp_path: Path, secret_guard: SecretGuard) -> Iterator[AwsHome]:
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    strict=True,
-    reason="key_rotation.KeyRotation._prove accepts any key GetCallerIdentity accepts: it does not compare the "
-    "new key's Arn with the MFA session's, so a forged CreateAccessKey answer swaps in another identity's key "
-    "and the user's own key is deleted",
-)
 def test_a_new_key_of_another_user_is_refused_and_the_users_key_kept(two_users: AwsHome) -> None:
     aws = two_users
     aws.sts.propagation_delay = 0.2
@@ -243,11 +218,6 @@ def test_a_new_key_of_another_user_is_refused_and_the_users_key_kept(two_users: 
 # --- 3. what rotate prints comes from the network too ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rotate_command.run's report writes the steps to stdout as they are: the IAM user name (from "
-    "GetCallerIdentity's Arn) and key IDs reach the terminal with C1 controls and bidi overrides unescaped",
-)
 def test_a_user_name_from_the_network_reaches_stdout_only_as_printable_text(aws: AwsHome) -> None:
     login(aws)
     aws.sts.rewrite = Rewrite(replace_field_text, "Arn", "arn:aws:iam::123456789012:user/\u009b2J\u202eevil")
@@ -269,11 +239,6 @@ MESSY = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rotate replaces the key of [base] alone and says nothing of [default], which holds the same key: "
-    "deleted at AWS by this very rotation (key_rotation.KeyRotation.run could warn, naming the profiles)",
-)
 def test_rotate_says_which_other_profile_still_holds_the_deleted_key(aws: AwsHome) -> None:
     aws.write_credentials(MESSY.format(key=OLD_KEY, secret=OLD_SECRET))
 
@@ -324,16 +289,7 @@ def served_session_works(aws: AwsHome, stdout: str) -> bool:
     return True
 
 
-CACHE_NAME_BUG = (
-    "a keyring profile's sessions are cached under the name 'keyring' (base_keys.open_keyring_session, "
-    "hit_settings._keyring_identity), not under the key that signed them: a session a plugin run fetched with "
-    "the old key while rotate ran is cached after rotate logged out, and served though its key is deleted"
-)
-
-
-@pytest.mark.parametrize(
-    "store", ["file", pytest.param("keyring", marks=pytest.mark.xfail(strict=True, reason=CACHE_NAME_BUG))]
-)
+@pytest.mark.parametrize("store", ["file", "keyring"])
 def test_no_session_of_the_deleted_key_is_served_after_rotate(
     aws: AwsHome, store: str, request: pytest.FixtureRequest
 ) -> None:

@@ -11,7 +11,7 @@ from ..keystore.key_entry import key_from_environment, key_from_terminal
 from ..keystore.keyring_moves import add_to_keyring
 from ..keystore.keyring_store import DEFAULT_TIMEOUT
 from ..redact import printable as shown
-from .common import add_verbose_option, log_out_profile, new_parser
+from .common import add_verbose_option, log_out_profile, new_parser, warner
 
 EXAMPLES = """\
 examples:
@@ -56,5 +56,10 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         stdout.write(f"it replaced key {added.replaced}, which is still active at AWS until you delete it\n")
     if added.moved_from:
         stdout.write(f"removed the key from {added.moved_from}\n")
+    if added.still_in:
+        warner(stderr)(
+            f"the secret of key {key.access_key_id} is still in {added.still_in} (another profile, or a comment): "
+            "delete it there unless another tool needs it"
+        )
     log_out_profile(args.profile, environ, stdout, stderr)
     return 0

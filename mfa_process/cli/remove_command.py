@@ -30,18 +30,20 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     add_verbose_option(parser)
     args = parser.parse(argv, stdout, stderr)
     check_profile_name("--profile", args.profile)
-    store = KeyringStore(args.profile)
-    key = store.load()
-    if key is None:
+    store = KeyringStore(args.profile, environ)
+    try:
+        key = store.load()
+        what = f"key {key.access_key_id}" if key is not None else ""
+    except KeyringEntryError:  # an entry mfa-process cannot read: removable all the same
+        what = "the unreadable keyring entry" if store.exists() else ""
+    if not what:
         raise KeyringEntryError(f"the keyring has no keys for profile '{args.profile}'; nothing was removed")
-    if not args.yes and not _confirmed(
-        f"Delete key {key.access_key_id} of profile {shown(args.profile)} from the keyring? [y/N] "
-    ):
+    if not args.yes and not _confirmed(f"Delete {what} of profile {shown(args.profile)} from the keyring? [y/N] "):
         stdout.write("nothing was removed\n")
         return 1
+    log_out_profile(args.profile, environ, stdout, stderr)  # first: whatever fails next, no session outlives the key
     remove_from_keyring(args.profile, environ)
-    stdout.write(f"deleted key {key.access_key_id} of profile {shown(args.profile)} from {store.describe()}\n")
-    log_out_profile(args.profile, environ, stdout, stderr)
+    stdout.write(f"deleted {what} of profile {shown(args.profile)} from {store.describe()}\n")
     return 0
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 DEFAULT_DURATION = 43200
 MIN_DURATION, MAX_DURATION = 900, 129600
 REFRESH_MARGIN_SECONDS = 15 * 60
-KEY_STORE_OPTION, KEYRING_STORE = "mfa_key_store", "keyring"
+KEY_STORE_OPTION, KEY_ID_OPTION, KEYRING_STORE = "mfa_key_store", "mfa_key_id", "keyring"
 
 # Settings a hit does not use but resolve_settings checks: (environment variable, profile key).
 _TIMEOUTS = (
@@ -69,13 +69,13 @@ def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[T
 
 
 def _keyring_identity(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:
-    """KEYRING_STORE when resolve_settings would accept this profile's keys as the keyring's."""
+    """The keyring cache name, when resolve_settings would accept this profile's keys as the keyring's."""
     if profile[KEY_STORE_OPTION].strip() != KEYRING_STORE or profile.get("credential_process"):
         return None
     for part in (from_config, from_credentials):
         if part.get("aws_access_key_id") or part.get("aws_secret_access_key"):
             return None
-    return KEYRING_STORE
+    return f"{KEYRING_STORE}:{profile.get(KEY_ID_OPTION, '')}"  # settings.keyring_cache_name
 
 
 def is_usable_mfa_serial(serial: str) -> bool:

@@ -9,7 +9,7 @@ intended keys of exactly that profile changed, nothing is written.
 from __future__ import annotations
 
 import configparser
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Callable, Dict, Iterable, Mapping, Optional
 
 from ..errors import ConfigError, ConfigFileError
 from .aws_files import describe_parse_error
@@ -26,15 +26,21 @@ def edit_profile(
     set_keys: Optional[Mapping[str, str]] = None,
     remove_keys: Iterable[str] = (),
     by: str = "mfa-process",
+    check: Optional[Callable[[Mapping[str, str]], None]] = None,
+    dry_run: bool = False,
 ) -> bool:
     """Apply the edit to the file at ``path``; False when it would change nothing.
 
-    ``by`` names the command in messages ("run add again").
+    ``by`` names the command in messages ("run add again"). ``check`` sees the profile's keys
+    in the very text that is edited (and may refuse them): the file is replaced only if it
+    still holds that text. ``dry_run``: every check, nothing written.
     """
     text = read_config_text(path)
+    if check is not None:
+        check(_profiles(text, is_config_file, path).get(profile, {}))
     new_text = planned_edit(text, profile, is_config_file, set_keys or {}, tuple(remove_keys), path)
-    if new_text == text:
-        return False
+    if new_text == text or dry_run:
+        return new_text != text
     write_with_backup(path, new_text, expected=text, backup=False, by=by)
     return True
 

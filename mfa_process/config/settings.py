@@ -27,10 +27,11 @@ LOCK_TIMEOUT_MARGIN = 5.0  # a waiter outlasts a holder that waits out both its 
 # botocore refreshes under 15 minutes left; serving less makes it run us before every call, so
 # a session is served only with more left, and no duration may be that short.
 REFRESH_MARGIN_SECONDS = 15 * 60
-# `mfa_key_store = keyring` in the base profile: its keys are in the OS keyring (keystore/). Its
-# sessions are cached under this name instead of the key ID, which only the keyring knows; add,
-# rotate and remove log them out whenever the stored key changes.
+# `mfa_key_store = keyring` in the base profile: its keys are in the OS keyring (keystore/). The
+# cache names their sessions by `mfa_key_id`, the ID add and rotate record beside it, so that a
+# hit needs no keyring; and a session signed by a key rotate replaced is never served again.
 KEY_STORE_OPTION = "mfa_key_store"
+KEY_ID_OPTION = "mfa_key_id"
 KEYRING_STORE = "keyring"
 
 
@@ -134,7 +135,7 @@ def resolve_settings(
             default=waited + sts_waited + LOCK_TIMEOUT_MARGIN,
         ),
         known_base_access_key_id=(
-            KEYRING_STORE if key_store else static_access_key_id(profile, from_config, from_credentials)
+            keyring_cache_name(profile) if key_store else static_access_key_id(profile, from_config, from_credentials)
         ),
         token_code=_token_code(token_code),
         refresh=refresh,
@@ -146,6 +147,11 @@ def resolve_settings(
         sts_timeout=sts_waited,
         key_store=key_store,
     )
+
+
+def keyring_cache_name(profile: Profile) -> str:
+    """The name a keyring profile's sessions are cached under: `keyring:<its key ID>`."""
+    return f"{KEYRING_STORE}:{profile.get(KEY_ID_OPTION, '')}"
 
 
 def _key_store(

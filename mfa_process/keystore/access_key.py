@@ -8,7 +8,8 @@ from typing import Optional
 from ..errors import InvalidKeyError
 
 # IAM user keys: AKIA + 16 of A-Z and 2-7 (AWS's own base32); the secret: 40 of base64's alphabet.
-_KEY_ID = re.compile(r"AKIA[A-Z0-9]{16}")
+KEY_ID_SHAPE = r"AKIA[A-Z0-9]{16}"
+_KEY_ID = re.compile(KEY_ID_SHAPE)
 _SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
 
 

@@ -3,6 +3,7 @@ store holds it and how old it is. Other tools ignore these keys (botocore, the A
 JS SDK read unknown keys without a word); `status` reads them for the rotation reminder.
 
     mfa_key_store = keyring                 the keys are in the OS keyring (absent: the files)
+    mfa_key_id = AKIA...                    which key the keyring holds: its sessions' cache name
     mfa_key_created = 2026-12-02T06:10:15Z  when AWS created the key (known from `rotate`)
     mfa_key_added = 2026-12-02T06:10:15Z    when `add` stored it: the key is at least this old
 """
@@ -15,11 +16,11 @@ from typing import Dict, Mapping, Optional
 
 from ..config.aws_files import config_file_path
 from ..config.profile_edit import edit_profile
-from ..config.settings import KEY_STORE_OPTION, KEYRING_STORE
+from ..config.settings import KEY_ID_OPTION, KEY_STORE_OPTION, KEYRING_STORE
 
 CREATED_OPTION = "mfa_key_created"
 ADDED_OPTION = "mfa_key_added"
-FACT_OPTIONS = (KEY_STORE_OPTION, CREATED_OPTION, ADDED_OPTION)
+FACT_OPTIONS = (KEY_STORE_OPTION, KEY_ID_OPTION, CREATED_OPTION, ADDED_OPTION)
 ROTATE_AFTER_DAYS = 90  # the rotation reminder, as AWS Security Hub's IAM.3 control
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -59,15 +60,17 @@ def in_keyring(profile: Mapping[str, str]) -> bool:
 def record_facts(
     profile: str,
     environ: Mapping[str, str],
-    in_keyring: bool,
+    keyring_key_id: Optional[str],
     created: Optional[float] = None,
     added: Optional[float] = None,
     by: str = "mfa-process",
 ) -> None:
-    """Write the facts of a key just stored; older facts of a previous key go."""
+    """Write the facts of a key just stored (``keyring_key_id``: the ID of the key the keyring
+    now holds; None for a key in the credentials file); older facts of a previous key go."""
     set_keys: Dict[str, str] = {}
-    if in_keyring:
+    if keyring_key_id is not None:
         set_keys[KEY_STORE_OPTION] = KEYRING_STORE
+        set_keys[KEY_ID_OPTION] = keyring_key_id
     if created is not None:
         set_keys[CREATED_OPTION] = format_time(created)
     elif added is not None:

@@ -1,17 +1,17 @@
 """The OS keyring, through the ``keyring`` library: macOS Keychain, Windows Credential Manager,
 the Secret Service on Linux (GNOME Keyring, KeePassXC, KWallet).
 
-Only a miss, and the key commands, come here: ``keyring`` is imported by the first call. A
-backend that stores in plain text, or none at all, is refused with the fix: the point of the
-keyring is that no file holds the secret. Every call is bounded in time, because a locked
-keyring may wait for a person at an unlock dialog.
+Only a miss, and the key commands, come here: ``keyring`` is imported by the first call. Only
+backends that encrypt are used (ALLOWED_BACKENDS); one that stores in plain text, or none at
+all, is refused with the fix: the point of the keyring is that no file holds the secret. Every
+call is bounded in time, because a locked keyring may wait for a person at an unlock dialog.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Callable, List, Optional, TypeVar
+from typing import AbstractSet, Any, Callable, List, Mapping, Optional, TypeVar
 
 from ..errors import KeyringEntryError, KeyringError
 from .access_key import AccessKey, parse_access_key
@@ -20,14 +20,21 @@ SERVICE = "mfa-process"  # the keyring's service name; the entry's user name is 
 ENTRY_VERSION = 1
 DEFAULT_TIMEOUT = 60.0  # an unlock dialog is a prompt: as long as the default prompt timeout
 
-# Backends that are no keyring at all, or keep the secret in a file anyone with the file reads.
-_REFUSED_BACKENDS = {
-    "keyring.backends.fail.Keyring": "none",
-    "keyring.backends.null.Keyring": "none",
-    "keyring.backends.chainer.ChainerBackend": "none",
-    "keyrings.alt.file.PlaintextKeyring": "plain text",
-    "keyrings.alt.file.EncryptedKeyring": None,  # asks for its password on stdin: not usable by an SDK
-}
+# The backends that keep secrets encrypted or in the OS's own store. Any other is refused: some
+# keep them in a plain file (keyrings.alt's and keyrings.cryptfile's PlaintextKeyring), some are
+# no keyring at all (fail, null), some ask for a password on stdin, which an SDK owns.
+ALLOWED_BACKENDS = frozenset(
+    {
+        "keyring.backends.macOS.Keyring",
+        "keyring.backends.Windows.WinVaultKeyring",
+        "keyring.backends.SecretService.Keyring",
+        "keyring.backends.libsecret.Keyring",
+        "keyring.backends.kwallet.DBusKeyring",
+        "keyring.backends.kwallet.DBusKeyringKWallet4",
+        "keyrings.cryptfile.cryptfile.CryptFileKeyring",
+    }
+)
+EXTRA_BACKENDS_VARIABLE = "MFA_PROCESS_KEYRING_BACKENDS"  # module.Class, comma-separated
 HEADLESS_FIX = (
     "on a Linux machine without a desktop, run a Secret Service (gnome-keyring-daemon in "
     "dbus-run-session) or `pip install keyrings.cryptfile` and set "
@@ -42,9 +49,13 @@ class KeyringStore:
 
     kind = "keyring"
 
-    def __init__(self, profile: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, profile: str, environ: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> None:
         self.profile = profile
         self.timeout = timeout
+        # another backend that encrypts (a password manager's plugin), allowed by its owner
+        self.allowed = ALLOWED_BACKENDS | {
+            name.strip() for name in environ.get(EXTRA_BACKENDS_VARIABLE, "").split(",") if name.strip()
+        }
 
     def describe(self) -> str:
         return f"the keyring (service {SERVICE}, account {self.profile})"
@@ -65,9 +76,14 @@ class KeyringStore:
             )
         return key
 
-    def save(self, key: AccessKey) -> None:
-        """Store ``key`` (replacing what is there) and read it back: a backend that drops or
-        alters it is an error, before anything else relies on it."""
+    def save(self, key: AccessKey, replacing: Optional[AccessKey] = None) -> None:
+        """Store ``key`` and read it back: a backend that drops or alters it is an error, before
+        anything else relies on it. With ``replacing``, only over that key (rotate)."""
+        if replacing is not None and self.load() != replacing:
+            raise KeyringEntryError(
+                f"the keyring entry of profile '{self.profile}' is no longer key {replacing.access_key_id} (another "
+                "program changed it meanwhile); nothing was written"
+            )
         entry = json.dumps(
             {"Version": ENTRY_VERSION, "AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}
         )
@@ -78,27 +94,32 @@ class KeyringStore:
                 f"{self._backend_hint()}"
             )
 
+    def exists(self) -> bool:
+        """Whether there is an entry, readable or not."""
+        return self._call("read", lambda keyring: keyring.get_password(SERVICE, self.profile)) is not None
+
     def delete(self) -> bool:
-        """Remove the entry; False when there was none."""
-        if self.load() is None:
+        """Remove the entry, whatever it holds; False when there was none."""
+        if not self.exists():
             return False
         self._call("delete", lambda keyring: keyring.delete_password(SERVICE, self.profile))
         return True
 
     def _call(self, doing: str, operation: Callable[[Any], T]) -> T:
-        keyring = _usable_keyring()
+        keyring = _usable_keyring(self.allowed)
         try:
             return _bounded(lambda: operation(keyring), self.timeout, doing, self.profile)
         except KeyringError:
             raise
         except Exception as error:  # keyring's errors, and its backends' own (D-Bus, Keychain, ...)
-            raise KeyringError(_failure_message(doing, self.profile, error)) from error
+            # from None: a backend's error may quote what it was given (the entry, secret included)
+            raise KeyringError(_failure_message(doing, self.profile, error)) from None
 
     def _backend_hint(self) -> str:
-        return f"the backend is {_backend_name(_usable_keyring())}"
+        return f"the backend is {_backend_name(_usable_keyring(self.allowed).get_keyring())}"
 
 
-def _usable_keyring() -> Any:
+def _usable_keyring(allowed: AbstractSet[str]) -> Any:
     """The ``keyring`` module, once it has chosen a backend we may use."""
     try:
         import keyring
@@ -109,21 +130,24 @@ def _usable_keyring() -> Any:
         backend = keyring.get_keyring()
     except Exception as error:
         raise KeyringError(f"the keyring library could not choose a backend ({type(error).__name__})") from None
-    name = _backend_name(backend)
-    if name in _REFUSED_BACKENDS or _is_empty_chain(backend):
+    refused = [name for name in _backend_names(backend) if name not in allowed]
+    if refused or not _backend_names(backend):
         found = ", ".join(_viable_backends(keyring)) or "none"
-        what = _REFUSED_BACKENDS.get(name)
-        reason = "stores secrets in plain text" if what == "plain text" else "is no usable keyring here"
+        chosen = ", ".join(refused) or _backend_name(backend)
         raise KeyringError(
-            f"no usable OS keyring: the keyring library chose {name}, which {reason} (backends found: {found}); "
-            + HEADLESS_FIX
+            f"no usable OS keyring: the keyring library chose {chosen}, which mfa-process does not use (it keeps "
+            f"secrets only in an encrypted store; backends found: {found}); " + HEADLESS_FIX + f" (another backend "
+            f"that encrypts can be allowed with {EXTRA_BACKENDS_VARIABLE}=module.Class)"
         )
     return keyring
 
 
-def _is_empty_chain(backend: Any) -> bool:
-    backends = getattr(backend, "backends", None)
-    return backends is not None and not backends
+def _backend_names(backend: Any) -> List[str]:
+    """The backend's class, or those of the backends a chainer tries in turn."""
+    chained = getattr(backend, "backends", None)
+    if chained is not None:
+        return [_backend_name(one) for one in chained]
+    return [_backend_name(backend)]
 
 
 def _viable_backends(keyring: Any) -> List[str]:
@@ -173,7 +197,7 @@ def _failure_message(doing: str, profile: str, error: Exception) -> str:
     if kind == "NoKeyringError":
         return f"no usable OS keyring ({kind}); {HEADLESS_FIX}"
     # The error's own text may quote what was being written: only its type is shown.
-    return f"the keyring failed to {doing} the keys of profile '{profile}' ({kind}); run with --verbose for details"
+    return f"the keyring failed to {doing} the keys of profile '{profile}' ({kind})"
 
 
 def _parse_entry(text: str, profile: str) -> AccessKey:

@@ -4,7 +4,7 @@ from the OS keyring when the profile says ``mfa_key_store = keyring``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from ..config.recursion_guard import Resolving, is_recursion_report, recursion_message
 from ..errors import (
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class BaseSession:
     """A boto3 session signed with the base keys; ``cache_name`` names its sessions in the cache:
-    the key ID, or ``keyring`` for keys only the keyring knows (config.settings.KEYRING_STORE)."""
+    the key ID, or for keys in the keyring the name the config file gives them
+    (config.settings.keyring_cache_name)."""
 
     session: "boto3.Session"
     access_key_id: str
@@ -33,14 +34,15 @@ class BaseSession:
             object.__setattr__(self, "cache_name", self.access_key_id)
 
 
-def open_keyring_session(profile: str, timeout: float) -> BaseSession:
-    """A boto3 session for ``profile`` (its region and endpoints) signed with the keyring's keys."""
+def open_keyring_session(profile: str, environ: Mapping[str, str], timeout: float, cache_name: str) -> BaseSession:
+    """A boto3 session for ``profile`` (its region and endpoints) signed with the keyring's keys;
+    its sessions are cached under ``cache_name`` (settings.keyring_cache_name), whatever key the
+    keyring holds now: the name the hit computes from the config file alone."""
     import boto3
 
-    from ..config.settings import KEYRING_STORE
     from ..keystore.keyring_store import KeyringStore
 
-    key = KeyringStore(profile, timeout).require()
+    key = KeyringStore(profile, environ, timeout).require()
     try:
         session = boto3.Session(
             profile_name=profile, aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key
@@ -51,7 +53,7 @@ def open_keyring_session(profile: str, timeout: float) -> BaseSession:
         if isinstance(error, botocore.exceptions.ConfigParseError):
             raise ConfigFileError(f"{error}; fix the file's INI syntax") from error
         raise
-    return BaseSession(session, key.access_key_id, cache_name=KEYRING_STORE)
+    return BaseSession(session, key.access_key_id, cache_name=cache_name)
 
 
 def open_base_session(profile: str) -> BaseSession:

@@ -69,7 +69,9 @@ class MissPath:
 
         settings = self.settings
         if settings.key_store:
-            base = open_keyring_session(settings.profile, settings.prompt_timeout)
+            assert settings.known_base_access_key_id is not None  # set for every keyring profile
+            cache_name = settings.known_base_access_key_id
+            base = open_keyring_session(settings.profile, self.environ, settings.prompt_timeout, cache_name)
         else:
             base = open_base_session(settings.profile)
         return SessionTokenProvider(

@@ -15,27 +15,33 @@ denies it). The steps, each safe to interrupt, leave a working key stored whatev
 from __future__ import annotations
 
 import calendar
+import re
+import shlex
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
-from ..config.aws_files import read_profile
+from ..config.aws_files import all_profiles, read_profile
 from ..config.settings import Settings
-from ..errors import AccessKeyLimitError, BaseCredentialsError, MfaProcessError, RotationError
-from ..keystore.access_key import AccessKey
+from ..errors import AccessKeyLimitError, BaseCredentialsError, InvalidKeyError, MfaProcessError, RotationError
+from ..keystore.access_key import KEY_ID_SHAPE, AccessKey, parse_access_key
 from ..keystore.credentials_file import CredentialsFileStore
 from ..keystore.key_facts import ADDED_OPTION, CREATED_OPTION, parse_time, record_facts
 from ..keystore.keyring_store import KeyringStore
+from ..redact import printable
 from .chain import build_provider, session_cache
 from .credentials import Credentials
 
 PROPAGATION_TIMEOUT = 60.0  # IAM: a new key usually signs within seconds, "eventually" at worst
 _RETRY_SECONDS = (0.5, 1.0, 2.0, 3.0)  # then 3 s each, until the bound
+# An IAM user's ARN, its name as IAM allows it (path included): the name goes into messages.
+_USER_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:user/(?:[\x21-\x7e]{0,510}/)?[\w+=,.@-]{1,64}")
+_KEY_ID = re.compile(KEY_ID_SHAPE)
 
 Store = Union[KeyringStore, CredentialsFileStore]
 
 
 class Rotated:
-    def __init__(self, old: str, new: str, store: str, user: Optional[str], logged_out: List[str]) -> None:
+    def __init__(self, old: str, new: str, store: str, user: str, logged_out: List[str]) -> None:
         self.old_key_id = old
         self.new_key_id = new
         self.store = store
@@ -46,7 +52,7 @@ class Rotated:
 def key_store_of(settings: Settings, environ: Mapping[str, str]) -> Store:
     """Where the profile's key lives, for rotate to put the new one in the same place."""
     if settings.key_store:
-        return KeyringStore(settings.profile, settings.prompt_timeout)
+        return KeyringStore(settings.profile, environ, settings.prompt_timeout)
     store = CredentialsFileStore(settings.profile, environ)
     if store.load() is None:
         raise BaseCredentialsError(
@@ -85,31 +91,38 @@ class KeyRotation:
             raise BaseCredentialsError(f"{store.describe()} holds no key for profile '{settings.profile}'")
         session = build_provider(settings, self.environ, self.warn).retrieve()
         iam = self._client("iam", session)
-        user = self._user(session, old)
-        self.report(f"creating a new access key for IAM user {user or '(the caller)'}")
+        arn = self._identity(self._client("sts", session), old)
+        user = arn.rsplit("/", 1)[-1]
+        self.report(f"creating a new access key for IAM user {user}")  # a name _USER_ARN allows: printable
         new, created = self._create(iam, user, old)
         self.report(f"created key {new.access_key_id}; storing it in {store.describe()}")
         old_facts = self._facts()
-        self._store(store, new, old, iam, user)
-        self._record(created)
+        self._store(store, new, old, old_facts, iam, user)
+        self._record(new, created)
         logged_out = session_cache(self.environ).remove_profile(settings.profile)
         self.report(f"waiting until AWS accepts key {new.access_key_id} (up to {self.propagation_timeout:g} s)")
-        self._prove(new, store, old, old_facts, iam, user)
+        self._prove(new, arn, store, old, old_facts, iam, user)
         self.report(f"key {new.access_key_id} works; deleting the old key {old.access_key_id} at AWS")
         self._delete(iam, user, old.access_key_id, new)
+        self._warn_of_copies(old)
         return Rotated(old.access_key_id, new.access_key_id, store.describe(), user, logged_out)
 
     # --- the steps --------------------------------------------------------------------------------
 
-    def _user(self, session: Credentials, old: AccessKey) -> Optional[str]:
-        """The IAM user the MFA session belongs to, whose keys are rotated."""
+    def _identity(self, client: Any, old: AccessKey) -> str:
+        """Who the MFA session is: the IAM user ARN the new key must belong to as well."""
         try:
-            arn = self._client("sts", session).get_caller_identity().get("Arn", "")
+            arn = client.get_caller_identity().get("Arn", "")
         except Exception as error:
             raise self._failed("STS GetCallerIdentity", error, f"nothing changed: key {old.access_key_id} is stored")
-        return _user_name(str(arn))
+        if not isinstance(arn, str) or not _USER_ARN.fullmatch(arn):
+            raise RotationError(
+                f"the MFA session of profile '{self.settings.profile}' is not an IAM user's (STS names it "
+                f"{printable(str(arn)[:200])}); rotate renews an IAM user's access key. Nothing changed"
+            )
+        return arn
 
-    def _create(self, iam: Any, user: Optional[str], old: AccessKey) -> "tuple[AccessKey, float]":
+    def _create(self, iam: Any, user: str, old: AccessKey) -> "tuple[AccessKey, float]":
         try:
             answer = iam.create_access_key(**_user_arg(user))["AccessKey"]
         except Exception as error:
@@ -118,52 +131,86 @@ class KeyRotation:
             raise self._failed(
                 "IAM CreateAccessKey", error, f"nothing changed: key {old.access_key_id} is still stored"
             )
-        new = AccessKey(answer["AccessKeyId"], answer["SecretAccessKey"])
-        created = answer.get("CreateDate")
-        return new, float(calendar.timegm(created.utctimetuple())) if created is not None else self.clock()
-
-    def _store(self, store: Store, new: AccessKey, old: AccessKey, iam: Any, user: Optional[str]) -> None:
+        key_id = answer.get("AccessKeyId") if isinstance(answer, dict) else None
         try:
-            store.save(new)
-        except MfaProcessError as error:
-            undone = self._undo_create(iam, user, new)
+            new = parse_access_key(key_id, answer.get("SecretAccessKey"), "IAM's CreateAccessKey answer")
+        except InvalidKeyError as error:  # never stored: only deleted again, if it can be named
+            if isinstance(key_id, str) and _KEY_ID.fullmatch(key_id):
+                undone = self._undo_create(iam, user, AccessKey(key_id, ""))
+            else:
+                undone = "IAM named no usable key ID: list the user's keys with `aws iam list-access-keys`"
             raise RotationError(
-                f"could not store the new key ({error}); {undone}; key {old.access_key_id} is still stored"
+                f"{error}; it was not stored; {undone}; key {old.access_key_id} is still stored"
+            ) from None
+        created = answer.get("CreateDate")
+        if not hasattr(created, "utctimetuple"):
+            return new, self.clock()
+        return new, float(calendar.timegm(created.utctimetuple()))
+
+    def _store(
+        self, store: Store, new: AccessKey, old: AccessKey, old_facts: Dict[str, str], iam: Any, user: str
+    ) -> None:
+        """The new key where the old one was. On failure: if the store may have changed (a failed
+        read-back can follow a write), the old key is put back first; then the new one is deleted
+        at AWS."""
+        try:
+            store.save(new, replacing=old)
+        except MfaProcessError as error:
+            if self._holds(store, old):
+                state = f"key {old.access_key_id} is still stored"
+            else:
+                failure = self._put_back(store, old, old_facts)
+                if failure is not None:
+                    raise RotationError(
+                        f"could not store the new key ({error}), nor put key {old.access_key_id} back ({failure}); "
+                        f"key {new.access_key_id} exists at AWS and may be stored: check {store.describe()}"
+                    ) from None
+                state = f"key {old.access_key_id} is stored again"
+            raise RotationError(
+                f"could not store the new key ({error}); {self._undo_create(iam, user, new)}; {state}"
             ) from None
 
+    @staticmethod
+    def _holds(store: Store, key: AccessKey) -> bool:
+        try:
+            return store.load() == key
+        except MfaProcessError:
+            return False
+
     def _prove(
-        self, new: AccessKey, store: Store, old: AccessKey, old_facts: Dict[str, str], iam: Any, user: Optional[str]
+        self, new: AccessKey, arn: str, store: Store, old: AccessKey, old_facts: Dict[str, str], iam: Any, user: str
     ) -> None:
-        """GetCallerIdentity signed with the new key, until IAM has propagated it."""
+        """GetCallerIdentity signed with the new key, until IAM has propagated it: it must be
+        the same IAM user's key, or the old one is put back and kept."""
         client = self._client("sts", None, new)
         deadline = time.monotonic() + self.propagation_timeout
         attempt = 0
         while True:
             try:
-                client.get_caller_identity()
-                return
+                signed_by = client.get_caller_identity().get("Arn")
+                if signed_by == arn:
+                    return
+                problem = f"it signs as {printable(str(signed_by)[:200])}, not as {arn}"
+                break
             except Exception as error:  # not propagated yet, or the network: tried again until the bound
                 if time.monotonic() >= deadline:
-                    last = error
+                    problem = f"{_said(error)}, for {self.propagation_timeout:g} s"
                     break
             self.sleep(_RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)])
             attempt += 1
-        try:
-            store.save(old)
-            self._restore_facts(old_facts)
-        except MfaProcessError as error:
+        failure = self._put_back(store, old, old_facts)
+        if failure is not None:
             raise RotationError(
-                f"new key {new.access_key_id} did not work ({_said(last)}), and the old key could not be stored again "
-                f"({error}); key {new.access_key_id} stays stored: if it keeps failing, run "
-                f"`mfa-process add --profile {self.settings.profile}` with key {old.access_key_id}"
-            ) from None
+                f"new key {new.access_key_id} did not work ({problem}), and key {old.access_key_id} could not be "
+                f"stored again ({failure}); key {new.access_key_id} stays stored and both exist at AWS"
+            )
         undone = self._undo_create(iam, user, new)
         raise RotationError(
-            f"new key {new.access_key_id} did not work within {self.propagation_timeout:g} s ({_said(last)}); "
-            f"key {old.access_key_id} is stored again and still active; {undone}"
+            f"new key {new.access_key_id} did not work ({problem}); key {old.access_key_id} is stored again "
+            f"and still active; {undone}"
         )
 
-    def _delete(self, iam: Any, user: Optional[str], old_key_id: str, new: AccessKey) -> None:
+    def _delete(self, iam: Any, user: str, old_key_id: str, new: AccessKey) -> None:
         try:
             iam.delete_access_key(AccessKeyId=old_key_id, **_user_arg(user))
         except Exception as error:
@@ -174,7 +221,37 @@ class KeyRotation:
 
     # --- helpers --------------------------------------------------------------------------------
 
-    def _undo_create(self, iam: Any, user: Optional[str], new: AccessKey) -> str:
+    def _warn_of_copies(self, old: AccessKey) -> None:
+        """Other profiles that still name the deleted key: they no longer work."""
+        try:
+            profiles = all_profiles(self.environ)
+        except MfaProcessError:
+            return
+        holding = [
+            name
+            for name, parts in profiles.items()
+            if name != self.settings.profile
+            and any(part.get("aws_access_key_id") == old.access_key_id for part in parts)
+        ]
+        if holding:
+            self.warn(
+                f"profile(s) {', '.join(printable(name) for name in holding)} still hold key {old.access_key_id}, "
+                "now deleted at AWS: point them at this profile, or remove their keys"
+            )
+
+    def _put_back(self, store: Store, old: AccessKey, old_facts: Dict[str, str]) -> Optional[str]:
+        """Store the old key again, with its facts; what went wrong, or None."""
+        try:
+            store.save(old)
+        except MfaProcessError as error:
+            return str(error)
+        try:
+            self._restore_facts(old, old_facts)
+        except MfaProcessError as error:  # the key is what matters; its dates only inform status
+            self.warn(f"could not restore the key's facts in the config file ({error})")
+        return None
+
+    def _undo_create(self, iam: Any, user: str, new: AccessKey) -> str:
         try:
             iam.delete_access_key(AccessKeyId=new.access_key_id, **_user_arg(user))
         except Exception as error:
@@ -184,7 +261,7 @@ class KeyRotation:
             )
         return f"the new key {new.access_key_id} was deleted at AWS"
 
-    def _limit_message(self, iam: Any, user: Optional[str], old: AccessKey) -> str:
+    def _limit_message(self, iam: Any, user: str, old: AccessKey) -> str:
         try:
             keys = iam.list_access_keys(**_user_arg(user)).get("AccessKeyMetadata", [])
         except Exception:
@@ -196,14 +273,12 @@ class KeyRotation:
         else:
             fix = "delete the key that is not stored here"
         fix += ", then rotate again"
-        return f"IAM user {user or '(the caller)'} already has two access keys, the most IAM allows: {listed}; {fix}"
+        return f"IAM user {user} already has two access keys, the most IAM allows: {listed}; {fix}"
 
-    def _delete_command(self, user: Optional[str], key_id: str) -> str:
-        user_part = f" --user-name {user}" if user else ""
-        return (
-            f"`mfa-process exec --profile {self.settings.profile} -- aws iam delete-access-key{user_part} "
-            f"--access-key-id {key_id}`"
-        )
+    def _delete_command(self, user: str, key_id: str) -> str:
+        words = ["mfa-process", "exec", "--profile", self.settings.profile, "--", "aws", "iam", "delete-access-key"]
+        words += ["--user-name", user, "--access-key-id", key_id]
+        return "`" + " ".join(shlex.quote(word) for word in words) + "`"
 
     def _failed(self, action: str, error: Exception, state: str) -> RotationError:
         return RotationError(f"{action} failed ({_said(error)}); {state}")
@@ -212,18 +287,18 @@ class KeyRotation:
         from_config, _ = read_profile(self.settings.profile, self.environ)
         return {key: from_config[key] for key in (CREATED_OPTION, ADDED_OPTION) if key in from_config}
 
-    def _record(self, created: float) -> None:
+    def _record(self, new: AccessKey, created: float) -> None:
+        keyring_key_id = new.access_key_id if self.settings.key_store else None
         try:
-            record_facts(
-                self.settings.profile, self.environ, bool(self.settings.key_store), created=created, by="rotate"
-            )
+            record_facts(self.settings.profile, self.environ, keyring_key_id, created=created, by="rotate")
         except MfaProcessError as error:  # the key is stored; only its age is not recorded
             self.warn(f"could not record the new key's creation date in the config file ({error})")
 
-    def _restore_facts(self, facts: Dict[str, str]) -> None:
+    def _restore_facts(self, old: AccessKey, facts: Dict[str, str]) -> None:
         created = parse_time(facts.get(CREATED_OPTION, ""))
         added = parse_time(facts.get(ADDED_OPTION, ""))
-        record_facts(self.settings.profile, self.environ, bool(self.settings.key_store), created, added, by="rotate")
+        keyring_key_id = old.access_key_id if self.settings.key_store else None
+        record_facts(self.settings.profile, self.environ, keyring_key_id, created, added, by="rotate")
 
     def _client(self, service: str, session: Optional[Credentials], key: Optional[AccessKey] = None) -> Any:
         import boto3
@@ -244,14 +319,8 @@ class KeyRotation:
         return boto.client(service, region_name=region, config=config)
 
 
-def _user_name(arn: str) -> Optional[str]:
-    """``alice`` of ``arn:aws:iam::123456789012:user/path/alice``; None for anything else (root)."""
-    _, _, resource = arn.partition(":user/")
-    return resource.rsplit("/", 1)[-1] or None
-
-
-def _user_arg(user: Optional[str]) -> Dict[str, str]:
-    return {"UserName": user} if user else {}
+def _user_arg(user: str) -> Dict[str, str]:
+    return {"UserName": user}
 
 
 def _code(error: Exception) -> str:
