@@ -131,9 +131,10 @@ class KeyRotation:
             raise self._failed(
                 "IAM CreateAccessKey", error, f"nothing changed: key {old.access_key_id} is still stored"
             )
-        key_id = answer.get("AccessKeyId") if isinstance(answer, dict) else None
+        fields: Dict[str, Any] = answer if isinstance(answer, dict) else {}
+        key_id = fields.get("AccessKeyId")
         try:
-            new = parse_access_key(key_id, answer.get("SecretAccessKey"), "IAM's CreateAccessKey answer")
+            new = parse_access_key(key_id, fields.get("SecretAccessKey"), "IAM's CreateAccessKey answer")
         except InvalidKeyError as error:  # never stored: only deleted again, if it can be named
             if isinstance(key_id, str) and _KEY_ID.fullmatch(key_id):
                 undone = self._undo_create(iam, user, AccessKey(key_id, ""))
@@ -142,7 +143,7 @@ class KeyRotation:
             raise RotationError(
                 f"{error}; it was not stored; {undone}; key {old.access_key_id} is still stored"
             ) from None
-        created = answer.get("CreateDate")
+        created: Any = fields.get("CreateDate")  # a datetime, as botocore parses it
         if not hasattr(created, "utctimetuple"):
             return new, self.clock()
         return new, float(calendar.timegm(created.utctimetuple()))
