@@ -62,7 +62,7 @@ class KeyringStore:
 
     def load(self) -> Optional[AccessKey]:
         """The stored key, None when there is no entry."""
-        text = self._call("read", lambda keyring: keyring.get_password(SERVICE, self.profile))
+        text = self._call("read", lambda backend: backend.get_password(SERVICE, self.profile))
         if text is None:
             return None
         return _parse_entry(text, self.profile)
@@ -87,7 +87,7 @@ class KeyringStore:
         entry = json.dumps(
             {"Version": ENTRY_VERSION, "AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}
         )
-        self._call("write", lambda keyring: keyring.set_password(SERVICE, self.profile, entry))
+        self._call("write", lambda backend: backend.set_password(SERVICE, self.profile, entry))
         if self.load() != key:
             raise KeyringError(
                 f"the keyring did not keep the keys of profile '{self.profile}' (read back differently); "
@@ -96,19 +96,19 @@ class KeyringStore:
 
     def exists(self) -> bool:
         """Whether there is an entry, readable or not."""
-        return self._call("read", lambda keyring: keyring.get_password(SERVICE, self.profile)) is not None
+        return self._call("read", lambda backend: backend.get_password(SERVICE, self.profile)) is not None
 
     def delete(self) -> bool:
         """Remove the entry, whatever it holds; False when there was none."""
         if not self.exists():
             return False
-        self._call("delete", lambda keyring: keyring.delete_password(SERVICE, self.profile))
+        self._call("delete", lambda backend: backend.delete_password(SERVICE, self.profile))
         return True
 
     def _call(self, doing: str, operation: Callable[[Any], T]) -> T:
-        keyring = _usable_keyring(self.allowed)
+        backend = usable_backend(self.allowed)
         try:
-            return _bounded(lambda: operation(keyring), self.timeout, doing, self.profile)
+            return _bounded(lambda: operation(backend), self.timeout, doing, self.profile)
         except KeyringError:
             raise
         except Exception as error:  # keyring's errors, and its backends' own (D-Bus, Keychain, ...)
@@ -116,11 +116,12 @@ class KeyringStore:
             raise KeyringError(_failure_message(doing, self.profile, error)) from None
 
     def _backend_hint(self) -> str:
-        return f"the backend is {_backend_name(_usable_keyring(self.allowed).get_keyring())}"
+        return f"the backend is {_backend_name(usable_backend(self.allowed))}"
 
 
-def _usable_keyring(allowed: AbstractSet[str]) -> Any:
-    """The ``keyring`` module, once it has chosen a backend we may use."""
+def usable_backend(allowed: AbstractSet[str]) -> Any:
+    """The backend to use: the one the keyring library chose when it is ``allowed``; of a chain
+    (keyring chains the backends it finds), its first allowed member, alone."""
     try:
         import keyring
         import keyring.backend
@@ -130,24 +131,20 @@ def _usable_keyring(allowed: AbstractSet[str]) -> Any:
         backend = keyring.get_keyring()
     except Exception as error:
         raise KeyringError(f"the keyring library could not choose a backend ({type(error).__name__})") from None
-    refused = [name for name in _backend_names(backend) if name not in allowed]
-    if refused or not _backend_names(backend):
-        found = ", ".join(_viable_backends(keyring)) or "none"
-        chosen = ", ".join(refused) or _backend_name(backend)
-        raise KeyringError(
-            f"no usable OS keyring: the keyring library chose {chosen}, which mfa-process does not use (it keeps "
-            f"secrets only in an encrypted store; backends found: {found}); " + HEADLESS_FIX + f" (another backend "
-            f"that encrypts can be allowed with {EXTRA_BACKENDS_VARIABLE}=module.Class)"
-        )
-    return keyring
-
-
-def _backend_names(backend: Any) -> List[str]:
-    """The backend's class, or those of the backends a chainer tries in turn."""
-    chained = getattr(backend, "backends", None)
-    if chained is not None:
-        return [_backend_name(one) for one in chained]
-    return [_backend_name(backend)]
+    members = getattr(backend, "backends", None)
+    candidates = list(members) if members is not None else [backend]
+    for candidate in candidates:
+        if _backend_name(candidate) in allowed:
+            return candidate
+    found = ", ".join(_viable_backends(keyring)) or "none"
+    chosen = _backend_name(backend)
+    if members is not None:
+        chosen += f" of {', '.join(_backend_name(member) for member in members) or 'no backend'}"
+    raise KeyringError(
+        f"no usable OS keyring: the keyring library chose {chosen}, which mfa-process does not use (it keeps "
+        f"secrets only in an encrypted store; backends found: {found}); " + HEADLESS_FIX + f" (another backend "
+        f"that encrypts can be allowed with {EXTRA_BACKENDS_VARIABLE}=module.Class)"
+    )
 
 
 def _viable_backends(keyring: Any) -> List[str]:

@@ -4,9 +4,10 @@ IAM lets an MFA session manage its user's keys; the long-term key alone may not 
 denies it). The steps, each safe to interrupt, leave a working key stored whatever happens:
 
 1. CreateAccessKey. Cut short here: the old key is still stored and active.
-2. Store the new key where the old one was (keyring or credentials file), read back; log out the
-   profile's cached sessions, which the old key signed. Cut short: the new key is stored and
-   works as soon as IAM has propagated it.
+2. Log out the profile's cached sessions, which the old key signed; store the new key where the
+   old one was (keyring or credentials file), read back; log out again (a plugin run may have
+   cached meanwhile). Cut short: the new key is stored and works as soon as IAM has
+   propagated it.
 3. Prove the new key: STS GetCallerIdentity signed with it, retried while IAM propagates it
    (within a bound). If it never works, the old key is stored again and the new one deleted.
 4. DeleteAccessKey of the old key, last: the MFA session it signed may end with it.
@@ -97,9 +98,11 @@ class KeyRotation:
         new, created = self._create(iam, user, old)
         self.report(f"created key {new.access_key_id}; storing it in {store.describe()}")
         old_facts = self._facts()
+        cache = session_cache(self.environ)
+        logged_out = cache.remove_profile(settings.profile)  # before the store changes: none outlives its key
         self._store(store, new, old, old_facts, iam, user)
         self._record(new, created)
-        logged_out = session_cache(self.environ).remove_profile(settings.profile)
+        logged_out += cache.remove_profile(settings.profile)  # and any a plugin run cached meanwhile
         self.report(f"waiting until AWS accepts key {new.access_key_id} (up to {self.propagation_timeout:g} s)")
         self._prove(new, arn, store, old, old_facts, iam, user)
         self.report(f"key {new.access_key_id} works; deleting the old key {old.access_key_id} at AWS")
@@ -151,14 +154,24 @@ class KeyRotation:
     def _store(
         self, store: Store, new: AccessKey, old: AccessKey, old_facts: Dict[str, str], iam: Any, user: str
     ) -> None:
-        """The new key where the old one was. On failure: if the store may have changed (a failed
-        read-back can follow a write), the old key is put back first; then the new one is deleted
-        at AWS."""
+        """The new key where the old one was. On failure the store is read: still the old key,
+        nothing changed; the new key, or unreadable (a failed read-back can follow a write), the
+        old key is put back; a third key (another program, another rotate), it is left alone.
+        Then the new key is deleted at AWS."""
         try:
             store.save(new, replacing=old)
         except MfaProcessError as error:
-            if self._holds(store, old):
+            try:
+                holding: Optional[AccessKey] = store.load()
+            except MfaProcessError:
+                holding = None
+            if holding == old:
                 state = f"key {old.access_key_id} is still stored"
+            elif holding is not None and holding != new:
+                state = (
+                    f"{store.describe()} holds key {holding.access_key_id}, which another program stored meanwhile: "
+                    "it is left as it is"
+                )
             else:
                 failure = self._put_back(store, old, old_facts)
                 if failure is not None:
@@ -170,13 +183,6 @@ class KeyRotation:
             raise RotationError(
                 f"could not store the new key ({error}); {self._undo_create(iam, user, new)}; {state}"
             ) from None
-
-    @staticmethod
-    def _holds(store: Store, key: AccessKey) -> bool:
-        try:
-            return store.load() == key
-        except MfaProcessError:
-            return False
 
     def _prove(
         self, new: AccessKey, arn: str, store: Store, old: AccessKey, old_facts: Dict[str, str], iam: Any, user: str
@@ -292,8 +298,11 @@ class KeyRotation:
         keyring_key_id = new.access_key_id if self.settings.key_store else None
         try:
             record_facts(self.settings.profile, self.environ, keyring_key_id, created=created, by="rotate")
-        except MfaProcessError as error:  # the key is stored; only its age is not recorded
-            self.warn(f"could not record the new key's creation date in the config file ({error})")
+        except MfaProcessError as error:  # the key is stored; the config only names it
+            self.warn(
+                f"could not record key {new.access_key_id} in the config file ({error}); its mfa_key_id and "
+                "mfa_key_created still name the old key"
+            )
 
     def _restore_facts(self, old: AccessKey, facts: Dict[str, str]) -> None:
         created = parse_time(facts.get(CREATED_OPTION, ""))
