@@ -31,6 +31,7 @@ from ..keystore.keyring_store import KeyringStore
 from ..redact import printable
 from .chain import build_provider, session_cache
 from .credentials import Credentials
+from .session_key import SessionKey
 
 PROPAGATION_TIMEOUT = 60.0  # IAM: a new key usually signs within seconds, "eventually" at worst
 _RETRY_SECONDS = (0.5, 1.0, 2.0, 3.0)  # then 3 s each, until the bound
@@ -85,6 +86,26 @@ class KeyRotation:
         self.sleep = sleep
 
     def run(self) -> Rotated:
+        """The rotation, under a lock of its own: two rotates of one profile at once would each
+        take the other's new key for a stranger."""
+        from contextlib import ExitStack
+
+        from ..errors import UnsafeCacheError
+        from ..watchdog import Watchdog
+        from .lock import session_lock
+
+        cache = session_cache(self.environ)
+        name = SessionKey(self.settings.profile, "rotate", self.settings.device.serial, 0)
+        with ExitStack() as held:
+            try:
+                cache.ensure_directory()
+                waiting = Watchdog(self.settings.lock_timeout, lambda: True, "wait for the other rotate to end")
+                held.enter_context(session_lock(cache.lock_path_for(name), waiting, "rotating the access key"))
+            except (UnsafeCacheError, OSError) as error:  # no trusted folder for the lock: rotate all the same
+                self.warn(f"rotating without a lock ({error})")
+            return self._rotate()
+
+    def _rotate(self) -> Rotated:
         settings = self.settings
         store = key_store_of(settings, self.environ)
         old = store.load()
