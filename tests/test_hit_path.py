@@ -521,7 +521,17 @@ def test_plain_files_are_never_declined(pairs):
 
 DURATIONS = ["3600", "901", "900", "129600", "129601", " 7200 ", "+3600", "3_600", "3600.0", "1h", "", "٣٦٠٠"]
 SECONDS = ["1", "0", "-1", "inf", "nan", "1e3", " 5 ", "x", "", "1_0"]
-PROMPT_NAMES = ["auto", "terminal", " zenity ", "nope", "", "AUTO"]
+PROMPT_NAMES = [
+    "auto",
+    "terminal",
+    " zenity ",
+    "nope",
+    "",
+    "AUTO",
+    "ykman, zenity,terminal",
+    "ykman,,terminal",
+    "terminal,",
+]
 SETTING_VALUES = {
     "mfa_serial": [SERIAL, "GAHT12345678", SERIAL.replace("mfa/", "u2f/"), "arn:aws:iam::1:mfa/x", "short", ""],
     "duration_seconds": DURATIONS,

@@ -91,9 +91,9 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", action="store_true", help="get a new session even if a cached one is valid")
     parser.add_argument(
         "--prompt",
-        choices=PROMPTS,
         metavar="SOURCE",
-        help=f"where the code comes from: {', '.join(PROMPTS)} (default: $MFA_PROCESS_PROMPT, mfa_prompt, auto)",
+        help=f"where the code comes from: {', '.join(PROMPTS)}, or several comma-separated, tried in order "
+        "(default: $MFA_PROCESS_PROMPT, mfa_prompt, auto)",
     )
     parser.add_argument(
         "--prompt-timeout",

@@ -127,4 +127,4 @@ def _is_prompt_name(value: Optional[str]) -> bool:
         return True
     from ..prompt import PROMPTS  # only when a prompt is named: the names, nothing else
 
-    return value.strip() in PROMPTS
+    return all(name.strip() in PROMPTS for name in value.split(","))

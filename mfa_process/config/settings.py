@@ -80,7 +80,7 @@ class Settings:
         self.token_code = token_code
         self.refresh = refresh
         self.region = region  # the base profile's, for commands that pass it on (exec, env)
-        self.prompt = prompt  # a name from prompt.registry.PROMPTS
+        self.prompt = prompt  # names from prompt.registry.PROMPTS, comma-separated: tried in order
         self.prompt_timeout = prompt_timeout
         self.sts_timeout = sts_timeout  # one deadline for the GetSessionToken call, retries included
         self.mfa_process_command = mfa_process_command  # `mfa_process` in the profile, as aws-vault
@@ -242,11 +242,17 @@ def _token_code(value: Optional[str]) -> Optional[str]:
 
 
 def _prompt(value: object, source: str) -> str:
+    """One code source, or a comma-separated chain of them tried in order (`ykman, terminal`),
+    normalized to names joined by commas."""
     from ..prompt.registry import PROMPTS
 
     if value is None:
         return DEFAULT_PROMPT
-    name = str(value).strip()
-    if name not in PROMPTS:
-        raise ConfigError(f"mfa_prompt '{value}' ({source}) is not one of: {', '.join(PROMPTS)}")
-    return name
+    names = [name.strip() for name in str(value).split(",")]
+    unknown = [name for name in names if name not in PROMPTS]
+    if unknown:
+        shown = ", ".join(f"'{name}'" for name in unknown)
+        raise ConfigError(
+            f"mfa_prompt {shown} ({source}) is not one of: {', '.join(PROMPTS)} (or several of them, comma-separated)"
+        )
+    return ",".join(names)
