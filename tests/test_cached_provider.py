@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -47,6 +48,7 @@ class FakeUpstream:
 
     def retrieve(self) -> Credentials:
         self.calls += 1
+        self.mfa_authenticated_at = time.time()  # as SessionTokenProvider: right before its call
         if self.error is not None:
             raise self.error
         return self.result
@@ -310,7 +312,7 @@ def test_files_key_differs_from_upstream_key_stores_under_the_upstreams_key(cach
 
 
 def test_store_failure_still_returns_the_credentials_and_warns_naming_the_cache_folder(cache, monkeypatch):
-    def failing_store(self, key, credentials, issued_at):
+    def failing_store(self, key, credentials, issued_at, mfa_authenticated_at=None):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(SessionCache, "store", failing_store)

@@ -159,6 +159,7 @@ class AnnouncingUpstream:
     """Reads the lock file while it 'calls STS', after announcing it."""
 
     base_access_key_id = BASE_KEY
+    mfa_authenticated_at = 0.0
 
     def __init__(self, announce, lock_path: str) -> None:
         self.announce = announce

@@ -37,7 +37,7 @@ from mfa_process.session import cache as full_cache
 from mfa_process.session import cache_hit
 from mfa_process.session.cache import SessionCache, SessionKey
 from mfa_process.session.cache_dir import default_cache_dir
-from mfa_process.session.credentials import Credentials
+from mfa_process.session.credentials import REFRESH_MARGIN_SECONDS, Credentials, served_until
 
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 BASE_KEY = "AKIABASEKEY000000001"
@@ -69,10 +69,15 @@ class Home:
         self.credentials.write_bytes(credentials.encode("utf-8"))
 
     def store(
-        self, credentials: Optional[Credentials] = None, duration: int = 43200, profile: str = "base"
+        self,
+        credentials: Optional[Credentials] = None,
+        duration: int = 43200,
+        profile: str = "base",
+        mfa_authenticated_at: Optional[float] = None,
     ) -> Credentials:
         credentials = credentials or session()
-        self.cache.store(SessionKey(profile, BASE_KEY, SERIAL, duration), credentials, issued_at=time.time())
+        key = SessionKey(profile, BASE_KEY, SERIAL, duration)
+        self.cache.store(key, credentials, issued_at=time.time(), mfa_authenticated_at=mfa_authenticated_at)
         return credentials
 
     def session_file(self, duration: int = 43200) -> Path:
@@ -97,9 +102,12 @@ def full_path_output(name: str, environ: Dict[str, str], now: float) -> Optional
     key = SessionKey(name, resolved.known_base_access_key_id, resolved.device.serial, resolved.duration)
     cache = SessionCache(default_cache_dir(environ))
     cached = cache.load(key)
-    if cached is None or not cached.credentials.is_servable(now):
+    if cached is None:
         return None
-    return cached.credentials.to_json()
+    until = served_until(cached.credentials.expires_at, cached.mfa_authenticated_at, resolved.max_mfa_age)
+    if until - now <= REFRESH_MARGIN_SECONDS:
+        return None
+    return cached.credentials.until(until).to_json()
 
 
 @pytest.fixture
@@ -548,6 +556,7 @@ SETTING_VALUES = {
     "region": ["", "eu-west-1"],
     "mfa_key_store": ["", "keyring", " keyring", "file", "KEYRING"],
     "mfa_key_id": ["", BASE_KEY, "AKIAOTHER"],
+    "mfa_max_age": ["", "3600", "1h", "90m", "900", "901", "15m", "x", "1d", "3600s", " 2h "],
 }
 ENV_VALUES = {
     "MFA_PROCESS_DURATION": DURATIONS,
@@ -556,6 +565,7 @@ ENV_VALUES = {
     "MFA_PROCESS_LOCK_TIMEOUT": SECONDS,
     "MFA_PROCESS_PROMPT": PROMPT_NAMES,
     "MFA_PROCESS_RESOLVING_PROFILE": ["", "base"],
+    "MFA_PROCESS_MAX_MFA_AGE": ["", "2h", "60", "0"],
 }
 
 
@@ -600,6 +610,7 @@ def test_the_session_key_is_resolve_settings_or_declined(config, credentials, ex
             resolved.known_base_access_key_id,
             resolved.device.serial,
             resolved.duration,
+            resolved.max_mfa_age,
         )
 
 
@@ -623,20 +634,28 @@ def cache_files(draw):
         draw(cache_strings), draw(cache_strings), draw(cache_strings), expires_at, draw(st.none() | cache_strings)
     )
     mutation = draw(st.none() | st.tuples(st.integers(0, 10_000), st.sampled_from(MUTATIONS)))
-    return credentials, draw(st.sampled_from([43200, 3600])), mutation
+    mfa_age = draw(st.sampled_from([None, 0, 1800.5, 3000, 40000]))  # seconds before now; None: an older file
+    max_age = draw(st.sampled_from([None, "1h", "3600", "12h"]))
+    return credentials, draw(st.sampled_from([43200, 3600])), mutation, mfa_age, max_age
 
 
 @settings(PROPERTY, max_examples=80)
 @given(cache_files())
 def test_the_cache_reader_declines_or_serves_what_the_full_path_serves(case):
-    credentials, duration, mutation = case
+    credentials, duration, mutation, mfa_age, max_age = case
     with tempfile.TemporaryDirectory() as folder, mock.patch("os.fsync"):  # durability is not in question here
         home = Home(Path(folder))
+        if max_age is not None:
+            home.env["MFA_PROCESS_MAX_MFA_AGE"] = max_age
+        mfa_at = None if mfa_age is None else time.time() - mfa_age
         try:
-            home.store(credentials, duration=duration)
+            home.store(credentials, duration=duration, mfa_authenticated_at=mfa_at)
         except (ValueError, OverflowError, OSError):  # an expiry beyond what gmtime holds: not storable
             return
         path = home.session_file(duration)
+        if mfa_at is None:  # as a version before mfa_authenticated_at wrote it
+            text = path.read_text(encoding="utf-8")
+            path.write_text("".join(line for line in text.splitlines(True) if "mfa_authenticated_at" not in line))
         if mutation is not None:
             text = path.read_text(encoding="utf-8")
             index, replacement = mutation

@@ -422,7 +422,13 @@ def test_the_cache_hit_never_serves_what_the_full_path_would_not(tmp_path: Path,
 
     if hit is not None:
         assert settings is not None, "the hit would serve a profile the full path refuses"
-        assert hit == ("base", settings.known_base_access_key_id, settings.device.serial, settings.duration)
+        assert hit == (
+            "base",
+            settings.known_base_access_key_id,
+            settings.device.serial,
+            settings.duration,
+            settings.max_mfa_age,
+        )
 
 
 # --- 6. `add --from-credentials-file` on files as people have them --------------------------------

@@ -297,7 +297,13 @@ def test_the_hit_and_the_full_path_give_a_keyring_profile_one_cache_name(tmp_pat
 
     if hit is not None:
         assert settings is not None, "the hit would serve a profile the full path refuses"
-        assert hit == ("base", settings.known_base_access_key_id, settings.device.serial, settings.duration)
+        assert hit == (
+            "base",
+            settings.known_base_access_key_id,
+            settings.device.serial,
+            settings.duration,
+            settings.max_mfa_age,
+        )
 
 
 # --- 5. `add` while a plugin miss holds the session lock ----------------------------------------------

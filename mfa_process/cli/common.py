@@ -87,6 +87,17 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
             f"(default: $MFA_PROCESS_DURATION, duration_seconds, {DEFAULT_DURATION})"
         ),
     )
+    parser.add_argument(
+        "--max-mfa-age",
+        metavar="DURATION",
+        help="serve a session only this long after its MFA (3600, 90m, 1h), as a policy on aws:MultiFactorAuthAge "
+        "allows (default: $MFA_PROCESS_MAX_MFA_AGE, mfa_max_age, no limit)",
+    )
+    parser.add_argument(
+        "--min-remaining",
+        metavar="DURATION",
+        help="get a new session now unless the cached one has this long left (4h, 90m, 3600); for long runs",
+    )
     parser.add_argument("--token-code", metavar="CODE", help="the 6-digit code, instead of asking on the terminal")
     parser.add_argument("--refresh", action="store_true", help="get a new session even if a cached one is valid")
     parser.add_argument(
@@ -132,6 +143,8 @@ def session_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         prompt=args.prompt,
         prompt_timeout=args.prompt_timeout,
         sts_timeout=args.sts_timeout,
+        max_mfa_age=args.max_mfa_age,
+        min_remaining=args.min_remaining,
     )
 
 

@@ -29,8 +29,11 @@ def cached_output(argv: List[str], environ: Mapping[str, str]) -> Optional[str]:
         from ..session.cache_hit import served_json
         from ..session.session_key import SessionKey
 
-        key = hit_session_key(profile, environ)
-        return None if key is None else served_json(SessionKey(*key), environ, time.time())
+        found = hit_session_key(profile, environ)
+        if found is None:
+            return None
+        name, base_key, serial, duration, max_mfa_age = found
+        return served_json(SessionKey(name, base_key, serial, duration), environ, time.time(), max_mfa_age)
     except Exception:  # not sure of something: the full path knows what to say
         return None
 

@@ -26,6 +26,7 @@ DEFAULT_DURATION = 43200
 MIN_DURATION, MAX_DURATION = 900, 129600
 REFRESH_MARGIN_SECONDS = 15 * 60
 KEY_STORE_OPTION, KEY_ID_OPTION, KEYRING_STORE = "mfa_key_store", "mfa_key_id", "keyring"
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "": 1}
 
 # Settings a hit does not use but resolve_settings checks: (environment variable, profile key).
 _TIMEOUTS = (
@@ -37,9 +38,12 @@ _SERIAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 _PARTITION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz-")
 
 
-def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[Tuple[str, str, str, int]]:
-    """(profile, base access key id, MFA serial, duration): the session key resolve_settings would
-    give for ``profile_name``, or None (not sure)."""
+def hit_session_key(
+    profile_name: str, environ: Mapping[str, str]
+) -> Optional[Tuple[str, str, str, int, Optional[int]]]:
+    """(profile, base access key id, MFA serial, duration, MFA max age): the session key
+    resolve_settings would give for ``profile_name``, and how long after its MFA a session may
+    be served (None: no limit); or None (not sure)."""
     if resolving_profile(environ):
         return None
     parts = read_profile_plainly(profile_name, environ)
@@ -59,13 +63,28 @@ def hit_session_key(profile_name: str, environ: Mapping[str, str]) -> Optional[T
         return None
     if not _is_prompt_name(_pick(environ, profile, "MFA_PROCESS_PROMPT", "mfa_prompt")):
         return None
+    max_age_text = _pick(environ, profile, "MFA_PROCESS_MAX_MFA_AGE", "mfa_max_age")
+    max_age = None if max_age_text is None else duration_seconds(max_age_text)
+    if max_age_text is not None and (max_age is None or max_age <= REFRESH_MARGIN_SECONDS):
+        return None
     if profile.get(KEY_STORE_OPTION):
         base_access_key_id = _keyring_identity(profile, from_config, from_credentials)
     else:
         base_access_key_id = static_access_key_id(profile, from_config, from_credentials)
     if base_access_key_id is None:  # botocore decides, or something is wrong: the full path says
         return None
-    return profile_name, base_access_key_id, serial, duration
+    return profile_name, base_access_key_id, serial, duration, max_age
+
+
+def duration_seconds(text: str) -> Optional[int]:
+    """Seconds of ``3600``, ``3600s``, ``90m`` or ``1h``; None for anything else. settings.py
+    reads durations with this function too, so both paths agree."""
+    text = text.strip()
+    unit = text[-1:] if text[-1:] in _UNIT_SECONDS else ""
+    number = text[: len(text) - len(unit)]
+    if not (0 < len(number) <= 9 and number.isascii() and number.isdigit()):
+        return None
+    return int(number) * _UNIT_SECONDS[unit]
 
 
 def _keyring_identity(profile: Profile, from_config: Profile, from_credentials: Profile) -> Optional[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, InvalidDurationError, InvalidMfaSerialError, KeyStoreConflictError
 from .aws_files import config_file_path, credentials_file_path, merge_profile, read_profile, static_access_key_id
+from .hit_settings import duration_seconds
 from .mfa_device import parse_mfa_serial
 from .recursion_guard import check_credential_process, check_not_resolving
 
@@ -53,6 +54,8 @@ class Settings:
         "mfa_process_command",
         "oath_account",
         "key_store",
+        "max_mfa_age",
+        "min_remaining",
     )
 
     def __init__(
@@ -71,6 +74,8 @@ class Settings:
         oath_account: Optional[str] = None,
         sts_timeout: float = DEFAULT_STS_TIMEOUT,
         key_store: Optional[str] = None,
+        max_mfa_age: Optional[int] = None,
+        min_remaining: Optional[int] = None,
     ) -> None:
         self.profile = profile
         self.device = device
@@ -86,6 +91,9 @@ class Settings:
         self.mfa_process_command = mfa_process_command  # `mfa_process` in the profile, as aws-vault
         self.oath_account = oath_account  # `mfa_oath_account`: the YubiKey OATH account for ykman
         self.key_store = key_store  # KEYRING_STORE, or None: the AWS files, as botocore reads them
+        # aws:MultiFactorAuthAge a policy allows: a session is served only that long after its MFA
+        self.max_mfa_age = max_mfa_age
+        self.min_remaining = min_remaining  # --min-remaining: a session with less left is renewed now
 
 
 def resolve_settings(
@@ -99,6 +107,8 @@ def resolve_settings(
     prompt: Optional[str] = None,
     prompt_timeout: Optional[Union[float, str]] = None,
     sts_timeout: Optional[Union[float, str]] = None,
+    max_mfa_age: Optional[str] = None,
+    min_remaining: Optional[str] = None,
 ) -> Settings:
     check_not_resolving(environ)  # first: inside our own base-key resolution, nothing else matters
     from_config, from_credentials = read_profile(profile_name, environ)
@@ -125,10 +135,12 @@ def resolve_settings(
         what="STS timeout",
         default=DEFAULT_STS_TIMEOUT,
     )
+    session_duration = _duration(*pick(duration, "--duration", "MFA_PROCESS_DURATION", "duration_seconds"))
+    mfa_age = _max_mfa_age(*pick(max_mfa_age, "--max-mfa-age", "MFA_PROCESS_MAX_MFA_AGE", "mfa_max_age"))
     return Settings(
         profile=profile_name,
         device=parse_mfa_serial(str(serial)),
-        duration=_duration(*pick(duration, "--duration", "MFA_PROCESS_DURATION", "duration_seconds")),
+        duration=session_duration,
         lock_timeout=_seconds(
             *pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", "mfa_lock_timeout"),
             what="lock timeout",
@@ -146,6 +158,8 @@ def resolve_settings(
         oath_account=profile.get("mfa_oath_account") or None,
         sts_timeout=sts_waited,
         key_store=key_store,
+        max_mfa_age=mfa_age,
+        min_remaining=_min_remaining(min_remaining, session_duration, mfa_age),
     )
 
 
@@ -217,6 +231,39 @@ def _duration(value: object, source: str) -> int:
         raise InvalidDurationError(
             f"duration {seconds} s ({source}) is not longer than the {REFRESH_MARGIN_SECONDS // 60}-minute "
             "refresh margin, so every SDK call would prompt again; use more, for example 3600"
+        )
+    return seconds
+
+
+def _max_mfa_age(value: object, source: str) -> Optional[int]:
+    if value is None:
+        return None
+    seconds = duration_seconds(str(value))
+    if seconds is None:
+        raise ConfigError(f"MFA max age '{value}' ({source}) is not a duration such as 3600, 90m or 1h")
+    if seconds <= REFRESH_MARGIN_SECONDS:
+        raise ConfigError(
+            f"MFA max age {seconds} s ({source}) is not longer than the {REFRESH_MARGIN_SECONDS // 60}-minute refresh "
+            "margin: no session could be served; use the age your policy allows, for example 1h"
+        )
+    return seconds
+
+
+def _min_remaining(value: Optional[str], duration: int, max_mfa_age: Optional[int]) -> Optional[int]:
+    """--min-remaining, checked against what a new session can give: its duration, or its MFA
+    max age when that is shorter."""
+    if value is None:
+        return None
+    seconds = duration_seconds(value)
+    if seconds is None:
+        raise ConfigError(f"--min-remaining '{value}' is not a duration such as 4h, 90m or 3600")
+    can_give, limit = duration, f"the session duration is {duration} s"
+    if max_mfa_age is not None and max_mfa_age < duration:
+        can_give, limit = max_mfa_age, f"the MFA max age is {max_mfa_age} s"
+    if seconds >= can_give:
+        raise ConfigError(
+            f"--min-remaining {seconds} s is not less than a new session gives: {limit}; ask for less, or raise "
+            "duration_seconds (up to 129600)" + (" and mfa_max_age" if max_mfa_age is not None else "")
         )
     return seconds
 

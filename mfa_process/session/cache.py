@@ -13,6 +13,7 @@ the caller collects with ``pop_warnings()``: the library never prints.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -40,10 +41,17 @@ _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC
 class CachedSession:
     """A session as stored: what it was issued for, when, and where it lies."""
 
-    __slots__ = ("profile", "mfa_serial", "duration", "issued_at", "credentials", "path")
+    __slots__ = ("profile", "mfa_serial", "duration", "issued_at", "credentials", "path", "mfa_authenticated_at")
 
     def __init__(
-        self, profile: str, mfa_serial: str, duration: int, issued_at: float, credentials: Credentials, path: str
+        self,
+        profile: str,
+        mfa_serial: str,
+        duration: int,
+        issued_at: float,
+        credentials: Credentials,
+        path: str,
+        mfa_authenticated_at: Optional[float] = None,
     ) -> None:
         self.profile = profile
         self.mfa_serial = mfa_serial
@@ -51,6 +59,9 @@ class CachedSession:
         self.issued_at = issued_at
         self.credentials = credentials
         self.path = path
+        # when the code was sent (aws:MultiFactorAuthAge counts from there); files of older
+        # versions have none: their issued time stands in
+        self.mfa_authenticated_at = issued_at if mfa_authenticated_at is None else mfa_authenticated_at
 
 
 class SessionCache:
@@ -87,7 +98,9 @@ class SessionCache:
             return None
         return session
 
-    def store(self, key: SessionKey, credentials: Credentials, issued_at: float) -> str:
+    def store(
+        self, key: SessionKey, credentials: Credentials, issued_at: float, mfa_authenticated_at: Optional[float] = None
+    ) -> str:
         """Write the session for ``key`` atomically (0600 file in a 0700 folder)."""
         from ..system.atomic_write import replace_atomically  # the miss path only
 
@@ -99,6 +112,7 @@ class SessionCache:
             "mfa_serial": key.mfa_serial,
             "duration": key.duration,
             "issued_at": round(issued_at, 3),
+            "mfa_authenticated_at": round(issued_at if mfa_authenticated_at is None else mfa_authenticated_at, 3),
             "expires_at": credentials.expires_at,
             "credentials": credentials.process_output(),
         }
@@ -242,10 +256,13 @@ class SessionCache:
             return None
         if not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool):
             return None
+        mfa_at = document.get("mfa_authenticated_at", issued_at)
+        if not isinstance(mfa_at, (int, float)) or isinstance(mfa_at, bool) or not math.isfinite(mfa_at):
+            return None
         credentials = Credentials.from_process_output(document.get("credentials"), document.get("expires_at"))
         if credentials is None:
             return None
-        return CachedSession(profile, serial, duration, issued_at, credentials, path)
+        return CachedSession(profile, serial, duration, issued_at, credentials, path, mfa_at)
 
     def _read_bytes(self, folder: int, name: str, path: str) -> Optional[bytes]:
         """The file's bytes if it is a regular file of ours, private and at most 64 KiB.

@@ -32,9 +32,11 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLO
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC
 
 
-def served_json(key: SessionKey, environ: Mapping[str, str], now: float) -> Optional[str]:
+def served_json(
+    key: SessionKey, environ: Mapping[str, str], now: float, max_mfa_age: Optional[int] = None
+) -> Optional[str]:
     """The credential_process JSON (without its final newline) that the full path would print
-    for ``key`` at ``now``, or None: no servable session, or not sure."""
+    for ``key`` at ``now`` under ``max_mfa_age``, or None: no servable session, or not sure."""
     if not _POSIX:
         return None
     raw = _read_trusted(default_cache_dir(environ), key.file_stem + ".json")
@@ -44,7 +46,7 @@ def served_json(key: SessionKey, environ: Mapping[str, str], now: float) -> Opti
         text = raw.decode("ascii")
     except UnicodeDecodeError:
         return None
-    return _output(text.split("\n"), key, now)
+    return _output(text.split("\n"), key, now, max_mfa_age)
 
 
 def _read_trusted(directory: str, name: str) -> Optional[bytes]:
@@ -78,9 +80,16 @@ def _read_trusted(directory: str, name: str) -> Optional[bytes]:
     return data
 
 
-def _output(lines: List[str], key: SessionKey, now: float) -> Optional[str]:
+def _output(lines: List[str], key: SessionKey, now: float, max_mfa_age: Optional[int]) -> Optional[str]:
     """Parse the exact text json.dumps(document, indent=2) gives a session document, check it
-    as SessionCache.load and Credentials do, and give Credentials.to_json()'s text."""
+    as SessionCache.load and Credentials do, and give Credentials.to_json()'s text (its
+    Expiration brought forward to the MFA max age, as credentials.served_until does)."""
+    if lines[6:7] and lines[6].startswith('  "mfa_authenticated_at": '):
+        mfa_at: Optional[str] = _value(lines.pop(6), "  ", "mfa_authenticated_at", ",")
+        if mfa_at is None or not _is_number(mfa_at):
+            return None
+    else:  # a file of an older version: its issued time stands in (SessionCache.load does the same)
+        mfa_at = None
     if len(lines) not in (15, 16) or lines[:2] != ["{", '  "format": 1,']:
         return None
     if lines[7:9] != ['  "credentials": {', '    "Version": 1,'] or lines[-2:] != ["  }", "}"]:
@@ -102,12 +111,17 @@ def _output(lines: List[str], key: SessionKey, now: float) -> Optional[str]:
         return None
     if not (access_key_id and secret_access_key and session_token and expiration):
         return None
+    until = expires_at
+    if max_mfa_age is not None:
+        until = min(expires_at, int(float(issued_at if mfa_at is None else mfa_at)) + max_mfa_age)
     try:
         if expiration != time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at)):
             return None
+        if until != expires_at:
+            expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(until))
     except (OverflowError, ValueError, OSError):
         return None
-    if not expires_at - now > _REFRESH_MARGIN_SECONDS:
+    if not until - now > _REFRESH_MARGIN_SECONDS:
         return None
     account = f',\n  "AccountId": "{account_id}"' if account_id else ""
     return (

@@ -12,6 +12,7 @@ import time
 
 from ..errors import UnsafeCacheError
 from .cache import SessionKey
+from .credentials import REFRESH_MARGIN_SECONDS, served_until
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 
         @property
         def base_access_key_id(self) -> str: ...
+
+        @property
+        def mfa_authenticated_at(self) -> float:
+            """When the code of the last session retrieved was sent."""
 
         def retrieve(self) -> Credentials: ...
 
@@ -60,7 +65,8 @@ class CachedSessionProvider:
         self._held: Optional[HeldLock] = None
 
     def cached(self) -> Optional[CachedSession]:
-        """The session the cache would serve now, without asking anyone (for `login`, `env`)."""
+        """The session the cache would serve now, without asking anyone (for `login`, `env`);
+        its credentials say when they must be renewed (the MFA max age may bring that forward)."""
         try:
             base_access_key_id = self.settings.known_base_access_key_id or self._open_upstream().base_access_key_id
             return self._servable(self.cache.load(self._key(base_access_key_id)))
@@ -106,24 +112,33 @@ class CachedSessionProvider:
             except UnsafeCacheError as error:  # a folder or lock file we must not use: served alike
                 self._warned.add(str(error))
                 self.warn(f"{error} (this session is not cached)")
-                return self._open_upstream().retrieve()
+                return self._uncached()
             except OSError as error:  # no usable cache folder: still serve, uncached and unlocked
                 self.warn(f"cannot use the cache folder {self.cache.directory} ({error}); this session is not cached")
-                return self._open_upstream().retrieve()
+                return self._uncached()
             fresh = self._servable(self.cache.load(key))
             if fresh is not None and (not self.settings.refresh or fresh.issued_at > started):
                 return fresh.credentials
             upstream = self._open_upstream()
             key = self._key(upstream.base_access_key_id)  # the same, unless the files misled us
             credentials = upstream.retrieve()
+            mfa_at = upstream.mfa_authenticated_at
+            served = credentials.until(served_until(credentials.expires_at, mfa_at, self.settings.max_mfa_age))
             try:
-                self.cache.store(key, credentials, issued_at=self.clock())
+                self.cache.store(key, credentials, issued_at=self.clock(), mfa_authenticated_at=mfa_at)
             except UnsafeCacheError as error:  # the folder changed hands while we prompted
                 self._warned.add(str(error))
                 self.warn(f"{error} (this session is not cached)")
             except OSError as error:
                 self.warn(f"could not cache the session in {self.cache.directory} ({error}); you will be asked again")
-            return credentials
+            return served
+
+    def _uncached(self) -> Credentials:
+        """A new session from upstream, not stored (no usable cache), as long as its MFA allows."""
+        upstream = self._open_upstream()
+        credentials = upstream.retrieve()
+        mfa_at = upstream.mfa_authenticated_at
+        return credentials.until(served_until(credentials.expires_at, mfa_at, self.settings.max_mfa_age))
 
     def announce(self, phase: str) -> None:
         """Tell processes waiting on our lock what we wait on now ("waiting on STS at ...")."""
@@ -155,6 +170,13 @@ class CachedSessionProvider:
         return SessionKey(settings.profile, base_access_key_id, settings.device.serial, settings.duration)
 
     def _servable(self, session: Optional[CachedSession]) -> Optional[CachedSession]:
-        if session is None or not session.credentials.is_servable(self.clock()):
+        """``session``, its credentials expiring no later than its MFA max age allows, when it has
+        more left than the refresh margin (and --min-remaining); else None."""
+        if session is None:
             return None
+        settings = self.settings
+        until = served_until(session.credentials.expires_at, session.mfa_authenticated_at, settings.max_mfa_age)
+        if until - self.clock() <= max(REFRESH_MARGIN_SECONDS, settings.min_remaining or 0):
+            return None
+        session.credentials = session.credentials.until(until)
         return session

@@ -11,7 +11,15 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the ca
 if TYPE_CHECKING:
     from typing import Any, Dict, Optional
 
-__all__ = ["REFRESH_MARGIN_SECONDS", "Credentials"]
+__all__ = ["REFRESH_MARGIN_SECONDS", "Credentials", "served_until"]
+
+
+def served_until(expires_at: int, mfa_authenticated_at: float, max_mfa_age: Optional[int]) -> int:
+    """When a session stops being usable under a policy on aws:MultiFactorAuthAge: its
+    expiration, or its MFA time plus the max age (in whole seconds, never later), if sooner."""
+    if max_mfa_age is None:
+        return expires_at
+    return min(expires_at, int(mfa_authenticated_at) + max_mfa_age)
 
 
 class Credentials:
@@ -51,6 +59,13 @@ class Credentials:
     def is_servable(self, now: float) -> bool:
         """True while an SDK given these keys will not ask for new ones straight away."""
         return self.seconds_left(now) > REFRESH_MARGIN_SECONDS
+
+    def until(self, expires_at: int) -> "Credentials":
+        """The same keys, said to expire at ``expires_at`` (the MFA max age cuts their life short:
+        the SDKs then come back in time)."""
+        if expires_at == self.expires_at:
+            return self
+        return Credentials(self.access_key_id, self.secret_access_key, self.session_token, expires_at, self.account_id)
 
     @property
     def expiration(self) -> str:

@@ -79,6 +79,7 @@ class SessionTokenProvider:
         self.clock = clock
         self._deadline = float("inf")  # of the call in progress (time.monotonic)
         self._answer: Dict[str, Any] = {}  # status and content type of the last HTTP answer, never its body
+        self.mfa_authenticated_at = clock()  # set again right before each GetSessionToken call
 
     @property
     def base_access_key_id(self) -> str:
@@ -92,6 +93,7 @@ class SessionTokenProvider:
         for attempt in range(MAX_CODE_TRIES):
             code = self.code_source(self.device.serial, REJECTED_NOTICE if attempt else None)
             try:
+                self.mfa_authenticated_at = self.clock()  # before the call: MFA age is never underestimated
                 return self._get_session_token(client, code)
             except MfaCodeRejectedError as error:
                 rejected = error
