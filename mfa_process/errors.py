@@ -125,6 +125,15 @@ class CodeCommandError(MfaProcessError):
     """The mfa_process command (or ykman) failed, hung, or printed no 6-digit code."""
 
 
+class CodeSourceUnavailableError(CodeCommandError):
+    """The helper a code source runs says it cannot ask here: no YubiKey plugged in, no display
+    for a dialog. A chain of sources (`mfa_prompt = ykman, zenity, terminal`) passes to the next."""
+
+
+class NoCodeSourceError(NoPromptError):
+    """No source of a chain could ask; the message says what each one said."""
+
+
 # --- STS --------------------------------------------------------------------------------------
 
 

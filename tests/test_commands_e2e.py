@@ -125,14 +125,38 @@ def test_status_lists_sessions_without_secrets(aws: AwsHome) -> None:
 
     assert table.returncode == 0
     header, *rows = sessions_table(table.stdout).splitlines()
-    assert header.split() == ["PROFILE", "MFA", "DEVICE", "ACCOUNT", "DURATION", "EXPIRES", "LEFT", "SERVED"]
+    assert header.split() == [
+        "PROFILE",
+        "MFA",
+        "DEVICE",
+        "ACCOUNT",
+        "DURATION",
+        "EXPIRES",
+        "LEFT",
+        "MFA",
+        "AGE",
+        "SERVED",
+    ]
     assert len(rows) == 2
     assert all(row.startswith("base ") and row.endswith("yes") for row in rows)
     assert all(row[header.index("ACCOUNT") :].startswith("123456789012 ") for row in rows)  # aligned
     assert sorted(entry["duration"] for entry in data) == [3600, 43200]
     assert all(entry["served"] is True and entry["account_id"] == "123456789012" for entry in data)
     assert all(entry["expiration"].endswith("Z") for entry in data)
+    assert all(0 <= entry["mfa_age_seconds"] < 60 and entry["mfa_authenticated_at"].endswith("Z") for entry in data)
     assert_no_secrets(aws, table.stdout + json.dumps(data))
+
+
+def test_status_says_when_the_mfa_max_age_renews_a_session_early(aws: AwsHome) -> None:
+    aws.write_config(aws.config_file.read_text().replace("[profile base]\n", "[profile base]\nmfa_max_age = 1h\n"))
+    aws.run(["--profile", "base", "--token-code", aws.code()])  # a 12-hour session
+
+    [entry] = json.loads(aws.run(["status", "--json"]).stdout)
+    table = aws.run(["status"]).stdout
+
+    assert entry["max_mfa_age"] == 3600 and 3500 < entry["seconds_left"] <= 3600 and entry["served"] is True
+    assert entry["served_until"] < entry["expiration"]
+    assert "yes, until MFA age 1h 00m" in table
 
 
 def test_status_shows_a_session_past_the_margin_as_not_served(aws: AwsHome) -> None:

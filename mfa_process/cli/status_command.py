@@ -8,11 +8,13 @@ import json
 import time
 from typing import Dict, List, Mapping, Optional, Sequence, TextIO
 
+from ..config.settings import max_mfa_age_of
 from ..errors import ConfigError
 from ..keystore.key_locations import KeyLocation, key_locations
 from ..redact import printable as shown
 from ..session.cache import CachedSession
 from ..session.chain import session_cache
+from ..session.credentials import REFRESH_MARGIN_SECONDS, served_until
 from .common import add_profile_option, add_verbose_option, local_time, new_parser, time_left, warner
 
 EXAMPLES = """\
@@ -22,7 +24,7 @@ examples:
   mfa-process status --json            for scripts (seconds_left, served, ...)
 """
 
-COLUMNS = ("PROFILE", "MFA DEVICE", "ACCOUNT", "DURATION", "EXPIRES", "LEFT", "SERVED")
+COLUMNS = ("PROFILE", "MFA DEVICE", "ACCOUNT", "DURATION", "EXPIRES", "LEFT", "MFA AGE", "SERVED")
 KEY_COLUMNS = ("BASE PROFILE", "KEYS IN", "KEY AGE")
 
 
@@ -44,14 +46,16 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         locations = {}
     if args.profile is not None:
         locations = {name: location for name, location in locations.items() if name == args.profile}
+    max_ages = {profile: max_mfa_age_of(profile, environ) for profile in {session.profile for session in sessions}}
+    views = [SessionView(session, max_ages[session.profile], now) for session in sessions]
     if args.json:
         # ensure_ascii (the default) escapes everything outside printable ASCII: safe on a terminal as it is
-        rows = [_as_dict(session, now, locations.get(session.profile)) for session in sessions]
+        rows = [_as_dict(view, locations.get(view.session.profile)) for view in views]
         stdout.write(json.dumps(rows, indent=2) + "\n")
     elif not sessions:
         stdout.write("no cached sessions" + (f" for profile {shown(args.profile)}" if args.profile else "") + "\n")
     else:
-        stdout.write(_table(COLUMNS, [[shown(cell) for cell in _row(session, now)] for session in sessions]))
+        stdout.write(_table(COLUMNS, [[shown(cell) for cell in view.row()] for view in views]))
     if locations and not args.json:
         stdout.write(
             "\n" + _table(KEY_COLUMNS, [[shown(cell) for cell in _key_row(loc, now)] for loc in locations.values()])
@@ -74,8 +78,46 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     return 0
 
 
-def _as_dict(session: CachedSession, now: float, location: Optional[KeyLocation]) -> Dict[str, object]:
-    credentials = session.credentials
+class SessionView:
+    """A cached session as a run would see it now: served until its expiration, or until its
+    MFA reaches the profile's max age when that comes first (the session is renewed early)."""
+
+    def __init__(self, session: CachedSession, max_mfa_age: Optional[int], now: float) -> None:
+        self.session = session
+        self.max_mfa_age = max_mfa_age
+        self.now = now
+        self.until = served_until(session.credentials.expires_at, session.mfa_authenticated_at, max_mfa_age)
+        self.left = self.until - now
+        self.mfa_age = now - session.mfa_authenticated_at
+
+    @property
+    def served(self) -> bool:
+        return self.left > REFRESH_MARGIN_SECONDS
+
+    def served_note(self) -> str:
+        cut_short = self.until < self.session.credentials.expires_at
+        if self.served:
+            return f"yes, until MFA age {time_left(self.max_mfa_age or 0)}" if cut_short else "yes"
+        if self.session.credentials.seconds_left(self.now) <= 0:
+            return "no (expired)"
+        return f"no (MFA age over {time_left(self.max_mfa_age or 0)})" if cut_short else "no (refresh due)"
+
+    def row(self) -> List[str]:
+        session, credentials = self.session, self.session.credentials
+        return [
+            session.profile,
+            session.mfa_serial,
+            credentials.account_id or "-",
+            f"{session.duration}s",
+            local_time(credentials.expires_at),
+            time_left(self.left),
+            time_left(self.mfa_age) if self.mfa_age > 0 else "0m",
+            self.served_note(),
+        ]
+
+
+def _as_dict(view: SessionView, location: Optional[KeyLocation]) -> Dict[str, object]:
+    session, credentials, now = view.session, view.session.credentials, view.now
     age = location.age if location is not None else None
     return {
         "profile": session.profile,
@@ -84,27 +126,16 @@ def _as_dict(session: CachedSession, now: float, location: Optional[KeyLocation]
         "duration": session.duration,
         "expiration": credentials.expiration,
         "expires_local": local_time(credentials.expires_at),
-        "seconds_left": max(0, int(credentials.seconds_left(now))),
-        "served": credentials.is_servable(now),
+        "served_until": credentials.until(view.until).expiration,
+        "seconds_left": max(0, int(view.left)),
+        "served": view.served,
+        "mfa_authenticated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(session.mfa_authenticated_at)),
+        "mfa_age_seconds": max(0, int(view.mfa_age)),
+        "max_mfa_age": view.max_mfa_age,
         "keys_in": location.where if location is not None else None,
         "key_age_days": age.days(now) if age is not None else None,
         "key_age_exact": age.exact if age is not None else None,
     }
-
-
-def _row(session: CachedSession, now: float) -> List[str]:
-    credentials = session.credentials
-    left = credentials.seconds_left(now)
-    served = "yes" if credentials.is_servable(now) else ("no (expired)" if left <= 0 else "no (refresh due)")
-    return [
-        session.profile,
-        session.mfa_serial,
-        credentials.account_id or "-",
-        f"{session.duration}s",
-        local_time(credentials.expires_at),
-        time_left(left),
-        served,
-    ]
 
 
 def _key_row(location: KeyLocation, now: float) -> List[str]:

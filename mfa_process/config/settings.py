@@ -168,6 +168,17 @@ def keyring_cache_name(profile: Profile) -> str:
     return f"{KEYRING_STORE}:{profile.get(KEY_ID_OPTION, '')}"
 
 
+def max_mfa_age_of(profile_name: str, environ: Mapping[str, str]) -> Optional[int]:
+    """The MFA max age a run for ``profile_name`` would use without flags (for `status`); None
+    when there is none, or the profile cannot be read."""
+    try:
+        from_config, from_credentials = read_profile(profile_name, environ)
+        profile = merge_profile(from_config, from_credentials)
+        return _max_mfa_age(*_pick(None, "", "MFA_PROCESS_MAX_MFA_AGE", environ, "mfa_max_age", profile_name, profile))
+    except ConfigError:
+        return None
+
+
 def _key_store(
     profile_name: str, profile: Profile, from_config: Profile, from_credentials: Profile, environ: Mapping[str, str]
 ) -> Optional[str]:
