@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Callable, List, Optional
 
 from ..errors import (
     CodeCommandError,
+    CodeSourceUnavailableError,
     PromptAbortedError,
     PromptTimeoutError,
     PromptUnavailableError,
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
 
 TITLE = "mfa-process"
 CANCELLED_STATUS = 1  # zenity, kdialog and osascript all exit 1 on Cancel
+# How a dialog says it has no screen to show on: GTK's zenity, Qt's kdialog, AppleScript outside
+# a desktop session (over SSH).
+_NO_DISPLAY = re.compile(r"cannot open display|could not connect to display|no user interaction allowed", re.IGNORECASE)
 
 
 def dialog_source(
@@ -44,6 +49,11 @@ def dialog_source(
                 raise PromptTimeoutError(f"the {program} dialog got no answer within {watchdog.timeout:g} s")
             if _cancelled(result):
                 raise PromptAbortedError("the MFA code dialog was cancelled; run the command again to retry")
+            if result.returncode != 0 and _NO_DISPLAY.search(result.stderr):
+                raise CodeSourceUnavailableError(
+                    f"no display for the {program} dialog ({result.last_error_line}); "
+                    "check DISPLAY or WAYLAND_DISPLAY, or choose another mfa_prompt"
+                )
             if result.returncode != 0:
                 raise CodeCommandError(
                     f"{program} failed with exit status {result.returncode} ({result.last_error_line})"

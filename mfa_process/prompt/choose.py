@@ -109,9 +109,7 @@ def code_source(
     fix = [login_hint(profile)]
     if AUTO in written and not mfa_process_command:
         fix.append(_set_a_command(profile))
-    return SourceChain(
-        [(name, factories[name](request)) for name in names], f"{', '.join(fix)}, or pass --token-code"
-    )
+    return SourceChain([(name, factories[name](request)) for name in names], f"{', '.join(fix)}, or pass --token-code")
 
 
 def _written(prompt: str) -> List[str]:

@@ -1,4 +1,5 @@
-"""The one registry of code sources: each name mfa_prompt / --prompt accepts, and its factory.
+"""The one registry of code sources: each name mfa_prompt / --prompt accepts (alone, or several
+comma-separated: a chain), and its factory.
 
 Adding a source is one module and one entry here. The names are read on the cache-hit path
 (settings checks mfa_prompt), so nothing is imported here: each factory imports its source's
@@ -102,5 +103,6 @@ SOURCES: Dict[str, Factory] = {
     "windows-dialog": _windows_dialog,
 }
 
-# `auto` is no source: choose.choose_prompt turns it into one of SOURCES.
+# `auto` is no source: choose.code_source turns it (and several names, comma-separated) into a
+# chain of SOURCES tried in order.
 PROMPTS = ("auto", *SOURCES)

@@ -6,15 +6,20 @@ ykman waits for a touch, the person is told where they can see it.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ..errors import CodeCommandError, PromptTimeoutError, PromptUnavailableError
+from ..errors import CodeCommandError, CodeSourceUnavailableError, PromptTimeoutError, PromptUnavailableError
 from ..watchdog import Watchdog
 from ._helper_process import run_helper
 from .code_reader import code_reader_source, find_code
 
 if TYPE_CHECKING:
     from . import CodeSource
+
+# How ykman says no key is plugged in: `ERROR: No YubiKey detected!` (5.x; `Error:` before),
+# `No YubiKey found on external reader.`, `No YubiKey found with the given interface(s)`.
+_NO_YUBIKEY = re.compile(r"no yubikey (detected|found)", re.IGNORECASE)
 
 
 def ykman_source(
@@ -41,6 +46,11 @@ def _read_code(account: str, watchdog: Watchdog, notify: Callable[[str], None]) 
     if result.timed_out:
         raise PromptTimeoutError(
             f"the YubiKey gave no code within {watchdog.timeout:g} s (not touched, or not plugged in?)"
+        )
+    if result.returncode != 0 and _NO_YUBIKEY.search(result.stderr):
+        raise CodeSourceUnavailableError(
+            f"no YubiKey found ({result.last_error_line}); plug in the YubiKey that holds OATH account "
+            f"'{account}' (mfa_oath_account, else the MFA serial)"
         )
     code = find_code(result.stdout) if result.returncode == 0 else None
     if code is None:
