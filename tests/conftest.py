@@ -200,3 +200,24 @@ def secret_service(tmp_path: Path) -> Iterator[SecretService]:
         yield service
     finally:
         service.stop()
+
+
+# --- moved clocks (libfaketime and a library of ours, tests/clock_shift.py) ---------------------
+
+from clock_shift import ClockShift, ClockShiftUnavailable  # noqa: E402
+
+E2E_FIXTURES = E2E_FIXTURES | {"clock_shift"}  # its users start the processes it shifts
+
+
+@pytest.fixture(scope="session")
+def clock_shift(tmp_path_factory: pytest.TempPathFactory) -> ClockShift:
+    """``clock_shift(env, seconds)``: ``env`` for a process whose wall clock is ``seconds`` ahead
+    (monotonic clock, sleeps and timeouts real). Built once per session in a temporary folder.
+    Where libfaketime or a C compiler is missing the test skips and says why, except on CI (CI
+    set), which must run these tests: there it fails."""
+    try:
+        return ClockShift.build(tmp_path_factory.mktemp("clock-shift"))
+    except ClockShiftUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the moved-clock tests: {error}", pytrace=False)
+        pytest.skip(str(error))

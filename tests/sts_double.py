@@ -9,6 +9,12 @@ they were obtained with MFA), CreateAccessKey, DeleteAccessKey and ListAccessKey
 at most two keys per user, a new key signs only after a propagation delay, a deleted key and the
 GetSessionToken sessions made with it stop working).
 
+Recent MFA: every session issued with MFA carries the time of its MFA authentication (a role
+session made with MFA credentials carries its source's), and ``max_mfa_age`` puts a policy on
+``aws:MultiFactorAuthAge`` over GetUser. Moved clocks: ``clock_offset`` moves the double's now
+(expiry, Expiration, MFA age, key propagation), so a test sees a session an hour older without
+waiting; TOTP codes stay checked against real time, the time of the test's authenticator.
+
 Run standalone: ``python tests/sts_double.py [--port N]`` prints one JSON line (url and the
 default user's keys, MFA serial and TOTP secret) and serves until Ctrl-C. With ``--control`` it
 also serves its test controls under a secret path (the line gives it as ``control``): that is how
@@ -107,16 +113,16 @@ class _AccessKey:
     create_date: float  # epoch seconds, whole (IAM answers CreateDate in seconds)
     usable_from: float  # epoch seconds
 
-    def usable(self, now: float | None = None) -> bool:
-        return (time.time() if now is None else now) >= self.usable_from
+    def usable(self, now: float) -> bool:
+        return now >= self.usable_from
 
-    def public(self) -> dict[str, Any]:
+    def public(self, now: float) -> dict[str, Any]:
         """What a test may see of the key (JSON-able, no secret)."""
         return {
             "access_key_id": self.access_key_id,
             "status": "Active",
             "create_date": self.create_date,
-            "usable": self.usable(),
+            "usable": self.usable(now),
         }
 
 
@@ -137,6 +143,11 @@ class _Caller:
     role_arn: str | None = None
     session_name: str | None = None
     key_id: str | None = None  # the long-term key that signed, if one did
+    mfa_time: float | None = None  # when its MFA authentication was (the double's clock), if it had one
+
+    def mfa_age(self, now: float) -> float | None:
+        """aws:MultiFactorAuthAge: seconds since the MFA authentication, None (absent) without MFA."""
+        return None if self.mfa_time is None else now - self.mfa_time
 
     @property
     def account(self) -> str:
@@ -167,7 +178,9 @@ class _Session:
     def public(self, access_key_id: str) -> IssuedSession:
         """What a test may see of this session (tests/sts_double_process.py sends it as JSON)."""
         secret, token, caller = self.secret_access_key, self.session_token, self.caller
-        return IssuedSession(access_key_id, secret, token, self.expires, caller.account, caller.mfa, caller.role_arn)
+        return IssuedSession(
+            access_key_id, secret, token, self.expires, caller.account, caller.mfa, caller.role_arn, caller.mfa_time
+        )
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,7 @@ class IssuedSession:
     account: str
     mfa: bool
     role_arn: str | None
+    mfa_authenticated_at: float | None = None  # epoch seconds (the double's clock); None without MFA
 
 
 class _Dropped(Exception):
@@ -207,11 +221,15 @@ class StsDouble:
         deny_without_mfa: bool = True,
         control: bool = False,
         propagation_delay: float = 1.0,
+        clock_offset: float = 0.0,
+        max_mfa_age: float | None = None,
     ) -> None:
         """`skew_windows`: TOTP windows accepted either side of now. `deny_without_mfa`: the
         seed's identity policy (deny all but GetSessionToken/GetCallerIdentity without MFA).
         `control`: also serve the test controls over HTTP, under a secret path (`control_url`).
-        `propagation_delay`: seconds before a key made by CreateAccessKey can sign."""
+        `propagation_delay`: seconds before a key made by CreateAccessKey can sign.
+        `clock_offset`: seconds added to the real time to make the double's now.
+        `max_mfa_age`: GetUser is denied once the caller's MFA is this many seconds old."""
         self._users = list(users)
         self._keys = {
             u.access_key_id: _AccessKey(u.access_key_id, u.secret_access_key, u, INITIAL_KEY_DATE, 0.0)
@@ -221,6 +239,14 @@ class StsDouble:
         self.propagation_delay = propagation_delay
         self.skew_windows = skew_windows
         self.deny_without_mfa = deny_without_mfa
+        # The double's clock is the real one moved by clock_offset (seconds), everywhere but in
+        # TOTP: codes come from the test's authenticator, on real time (see _check_mfa).
+        self.clock_offset: float = clock_offset
+        # An identity policy on IAM GetUser, the complement of the usual Allow condition
+        # {"NumericLessThan": {"aws:MultiFactorAuthAge": max_mfa_age}}: Deny when
+        # {"NumericGreaterThanEquals": {"aws:MultiFactorAuthAge": max_mfa_age}}. A caller without MFA
+        # has no such key and is left to deny_without_mfa, as the condition would leave it in AWS.
+        self.max_mfa_age: float | None = max_mfa_age
         self.delay: float = 0.0
         self.throttle: bool = False
         # Failure modes, for the answers a real endpoint (or a proxy in front of it) can give:
@@ -280,6 +306,10 @@ class StsDouble:
         self.stop()
 
     # ---- test controls and records ---------------------------------------------------------
+    def now(self) -> float:
+        """The double's time: epoch seconds, the real time moved by ``clock_offset``."""
+        return time.time() + self.clock_offset
+
     def add_role(self, arn: str, require_mfa: bool = True, max_session_duration: int = 3600) -> None:
         """Register a role for AssumeRole (its trust policy may require MFA)."""
         with self._lock:
@@ -304,7 +334,8 @@ class StsDouble:
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """Snapshot of requests: action, access_key_id, params, then status and code (error code or None)."""
+        """Snapshot of requests: action, access_key_id, params, then status, code (error code or None)
+        and mfa_age (the caller's aws:MultiFactorAuthAge in seconds, None without MFA)."""
         with self._lock:
             return [dict(r, params=dict(r["params"])) for r in self._requests]
 
@@ -320,7 +351,8 @@ class StsDouble:
             user = next((u for u in self._users if user_name in (None, u.name)), None)
             if user is None:
                 raise KeyError(f"no IAM user {user_name!r}")
-            return [key.public() for key in self._keys.values() if key.user == user]
+            now = self.now()
+            return [key.public(now) for key in self._keys.values() if key.user == user]
 
     def created_keys(self) -> list[tuple[str, str]]:
         """(access key id, secret key) of every key CreateAccessKey made, deleted ones too: long-term
@@ -332,7 +364,7 @@ class StsDouble:
         """Whether this long-term key exists (not deleted) and can sign now."""
         with self._lock:
             key = self._keys.get(access_key_id)
-        return key is not None and key.usable()
+        return key is not None and key.usable(self.now())
 
     def release(self) -> None:
         """Let every request stalled now (stall_before/stall_after) go on."""
@@ -359,9 +391,10 @@ class StsDouble:
         """Issue an MFA session to a user's key directly, as GetSessionToken with a good code would."""
         with self._lock:
             key = self._keys.get(access_key_id)
-        if key is None or not key.usable():
+        if key is None or not key.usable(self.now()):
             raise KeyError(f"no usable access key {access_key_id}")
-        self._issue(_Caller(key.user, temporary=True, mfa=True), duration, source_key=access_key_id)
+        caller = _Caller(key.user, temporary=True, mfa=True, mfa_time=self.now())
+        self._issue(caller, duration, source_key=access_key_id)
         return self.sessions()[-1]
 
     def _hold(self, setting: str, action: str) -> None:
@@ -394,6 +427,7 @@ class StsDouble:
             "params": params,
             "status": None,
             "code": None,
+            "mfa_age": None,  # aws:MultiFactorAuthAge of the caller, seconds; None: no MFA (or unauthenticated)
         }
         with self._lock:
             self._requests.append(record)
@@ -406,6 +440,8 @@ class StsDouble:
         namespace = IAM_NAMESPACE if service == "iam" else NAMESPACE
         try:
             caller = self._authenticate(method, path, query, headers, body)
+            with self._lock:
+                record["mfa_age"] = caller.mfa_age(self.now())
             if self.throttle:
                 raise StsError(400, "Throttling", "Rate exceeded")
             operations: dict[str, Callable[[_Caller, dict[str, str]], str | None]] = (
@@ -503,12 +539,12 @@ class StsDouble:
             session = self._sessions.get(akid)
             source_gone = session is not None and session.source_key not in (None, *self._keys)
         if key:
-            if not key.usable():
+            if not key.usable(self.now()):
                 raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
             return _Caller(key.user, key_id=akid), key.secret_access_key
         if not session or token is None or not hmac.compare_digest(token, session.session_token) or source_gone:
             raise StsError(403, "InvalidClientTokenId", MSG_INVALID_TOKEN)
-        if time.time() >= session.expires:
+        if self.now() >= session.expires:
             raise StsError(400, "ExpiredToken", MSG_EXPIRED_TOKEN)
         return session.caller, session.secret_access_key
 
@@ -522,7 +558,9 @@ class StsDouble:
         return session.caller if session else None
 
     def _check_mfa(self, user: User, serial: str | None, token_code: str | None) -> None:
-        """Accept a code of the user's device within +/- skew_windows, once per device and window."""
+        """Accept a code of the user's device within +/- skew_windows, once per device and window.
+        On real time, not the double's: the code comes from the test's authenticator (totp.code()),
+        which knows nothing of clock_offset; a moved double still takes the code of the moment."""
         if serial != user.mfa_serial:
             raise StsError(403, "AccessDenied", MSG_MFA_SERIAL)
         now = counter_at()
@@ -545,7 +583,7 @@ class StsDouble:
             caller,
             b64encode(secrets.token_bytes(30)).decode(),
             b64encode(secrets.token_bytes(264)).decode(),
-            time.time() + duration + self.expiry_offset,
+            self.now() + duration + self.expiry_offset,
             source_key,
         )
         with self._lock:
@@ -573,7 +611,7 @@ class StsDouble:
         mfa = "SerialNumber" in p or "TokenCode" in p
         if mfa:
             self._check_mfa(caller.user, p.get("SerialNumber"), p.get("TokenCode"))
-        new = _Caller(caller.user, temporary=True, mfa=mfa)
+        new = _Caller(caller.user, temporary=True, mfa=mfa, mfa_time=self.now() if mfa else None)
         return self._issue(new, int(p.get("DurationSeconds", 43200)), source_key=caller.key_id)
 
     def _get_caller_identity(self, caller: _Caller, p: dict[str, str]) -> str:
@@ -596,10 +634,10 @@ class StsDouble:
         arn, duration = p["RoleArn"], int(p.get("DurationSeconds", 3600))
         if caller.temporary and duration > CHAINED_ROLE_MAX:
             raise StsError(400, "ValidationError", MSG_ROLE_CHAINING)
-        mfa = caller.mfa
+        mfa, mfa_time = caller.mfa, caller.mfa_time  # a role session keeps its source's MFA time
         if "SerialNumber" in p or "TokenCode" in p:
             self._check_mfa(caller.user, p.get("SerialNumber"), p.get("TokenCode"))
-            mfa = True
+            mfa, mfa_time = True, self.now()
         denied = f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {arn}"
         if self.deny_without_mfa and not mfa:
             raise StsError(403, "AccessDenied", denied + " with an explicit deny in an identity-based policy")
@@ -609,7 +647,9 @@ class StsDouble:
             raise StsError(403, "AccessDenied", denied)
         if duration > role.max_session_duration:
             raise StsError(400, "ValidationError", MSG_ROLE_MAX)
-        new = _Caller(caller.user, temporary=True, mfa=mfa, role_arn=arn, session_name=p["RoleSessionName"])
+        new = _Caller(
+            caller.user, temporary=True, mfa=mfa, role_arn=arn, session_name=p["RoleSessionName"], mfa_time=mfa_time
+        )
         return self._issue(new, duration) + (
             f"    <AssumedRoleUser>\n      <AssumedRoleId>{_esc(new.user_id)}</AssumedRoleId>\n"
             f"      <Arn>{_esc(new.arn)}</Arn>\n    </AssumedRoleUser>\n"
@@ -642,7 +682,7 @@ class StsDouble:
         after ``propagation_delay``."""
         _validate(p, [USER_NAME_RULE])
         user = self._iam_user(caller, p, "CreateAccessKey")
-        now = time.time()
+        now = self.now()
         secret = b64encode(secrets.token_bytes(30)).decode()
         key = _AccessKey("AKIA" + _key_tail(), secret, user, float(int(now)), now + self.propagation_delay)
         with self._lock:
@@ -684,8 +724,17 @@ class StsDouble:
         return f"    <AccessKeyMetadata>\n{members}    </AccessKeyMetadata>\n    <IsTruncated>false</IsTruncated>\n"
 
     def _get_user(self, caller: _Caller, p: dict[str, str]) -> str:
-        """IAM GetUser for the caller (the test suite's call that needs MFA)."""
+        """IAM GetUser for the caller (the test suite's call that needs MFA), under the
+        ``max_mfa_age`` policy when one is set."""
         user = self._iam_user(caller, p, "GetUser")
+        age = caller.mfa_age(self.now())
+        if self.max_mfa_age is not None and age is not None and age >= self.max_mfa_age:
+            raise StsError(
+                403,
+                "AccessDenied",
+                f"User: {caller.arn} is not authorized to perform: iam:GetUser on resource: user "
+                f"{user.name} with an explicit deny in an identity-based policy",
+            )
         return (
             f"    <User>\n      <Path>/</Path>\n      <UserName>{_esc(user.name)}</UserName>\n"
             f"      <UserId>{_esc(user.user_id)}</UserId>\n      <Arn>{_esc(user.arn)}</Arn>\n"
@@ -707,6 +756,8 @@ class _Control:
         "skew_windows",
         "rewrite",
         "propagation_delay",
+        "clock_offset",
+        "max_mfa_age",
         "stall_before",
         "stall_after",
     )
@@ -752,6 +803,7 @@ class _Control:
             "key_works": double.key_works,
             "release": double.release,
             "stalled": double.stalled,
+            "now": double.now,
         }
         if operation not in queries:
             raise ValueError(f"no control {operation!r} {args!r:.60}")
@@ -882,6 +934,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--propagation-delay", type=float, default=1.0, help="seconds before a key made by CreateAccessKey signs"
     )
+    parser.add_argument("--clock-offset", type=float, default=0.0, help="seconds the double's clock is ahead")
+    parser.add_argument(
+        "--max-mfa-age", type=float, default=None, help="deny GetUser once the caller's MFA is this many seconds old"
+    )
     args = parser.parse_args(argv)
     users = [User(**user) for user in json.load(sys.stdin)] if args.users_from_stdin else [DEFAULT_USER]
     double = StsDouble(
@@ -891,6 +947,8 @@ def main(argv: list[str] | None = None) -> None:
         deny_without_mfa=not args.allow_without_mfa,
         control=args.control,
         propagation_delay=args.propagation_delay,
+        clock_offset=args.clock_offset,
+        max_mfa_age=args.max_mfa_age,
     ).start()
     control = {"control": double.control_url} if args.control else {}
     print(json.dumps({"url": double.url, **asdict(users[0]), **control}), flush=True)

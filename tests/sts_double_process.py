@@ -69,6 +69,8 @@ class StsDoubleProcess:
     skew_windows = _Setting()
     rewrite = _Setting()
     propagation_delay = _Setting()
+    clock_offset = _Setting()
+    max_mfa_age = _Setting()
     stall_before = _Setting()
     stall_after = _Setting()
 
@@ -79,11 +81,16 @@ class StsDoubleProcess:
         *,
         deny_without_mfa: bool = True,
         propagation_delay: float = 1.0,
+        clock_offset: float = 0.0,
+        max_mfa_age: Optional[float] = None,
     ) -> None:
         self._users = list(users)
         self._argv = [sys.executable, "-I", "-S", "-c", START, str(Path(__file__).parent)]
         self._argv += ["--control", "--users-from-stdin", "--skew-windows", str(skew_windows)]
         self._argv += ["--propagation-delay", repr(float(propagation_delay))]
+        self._argv += ["--clock-offset", repr(float(clock_offset))]
+        if max_mfa_age is not None:
+            self._argv += ["--max-mfa-age", repr(float(max_mfa_age))]
         if not deny_without_mfa:
             self._argv.append("--allow-without-mfa")
         self._process: Optional[subprocess.Popen] = None
@@ -165,6 +172,10 @@ class StsDoubleProcess:
 
     def stalled(self) -> List[str]:
         return self._call("stalled")
+
+    def now(self) -> float:
+        """The double's time (real time moved by ``clock_offset``), read in its process."""
+        return self._call("now")
 
     # ---- the control channel -----------------------------------------------------------------
     def _read(self, what: str) -> Any:
