@@ -380,3 +380,12 @@ def test_config_file_keys_lose_to_a_credential_process_so_the_key_is_unknown(aws
 
     assert botocore_access_key("base", environ, monkeypatch) == "AKIAFROMPROCESS00001"
     assert resolve_settings("base", environ).known_base_access_key_id is None
+
+
+def test_the_default_lock_wait_allows_one_prompt_per_code_source(base):
+    one = resolve_settings("base", base, prompt_timeout="20", sts_timeout="10")
+    chain = resolve_settings("base", base, prompt="ykman, zenity,terminal", prompt_timeout="20", sts_timeout="10")
+
+    assert one.lock_timeout == 20 + 10 + LOCK_TIMEOUT_MARGIN
+    assert chain.lock_timeout == 3 * 20 + 10 + LOCK_TIMEOUT_MARGIN
+    assert chain.prompt == "ykman,zenity,terminal"

@@ -122,7 +122,7 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         "--lock-timeout",
         metavar="SECONDS",
         help="longest wait for another prompting mfa-process (default: $MFA_PROCESS_LOCK_TIMEOUT, mfa_lock_timeout, "
-        f"prompt timeout + STS timeout + {LOCK_TIMEOUT_MARGIN:g})",
+        f"prompt timeout per code source + STS timeout + {LOCK_TIMEOUT_MARGIN:g})",
     )
     add_verbose_option(parser)
 

@@ -135,6 +135,9 @@ def resolve_settings(
         what="STS timeout",
         default=DEFAULT_STS_TIMEOUT,
     )
+    code_sources = _prompt(*pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", "mfa_prompt"))
+    # a chain may wait out the prompt timeout once per source before one answers
+    asking = waited * len(code_sources.split(","))
     session_duration = _duration(*pick(duration, "--duration", "MFA_PROCESS_DURATION", "duration_seconds"))
     mfa_age = _max_mfa_age(*pick(max_mfa_age, "--max-mfa-age", "MFA_PROCESS_MAX_MFA_AGE", "mfa_max_age"))
     return Settings(
@@ -144,7 +147,7 @@ def resolve_settings(
         lock_timeout=_seconds(
             *pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", "mfa_lock_timeout"),
             what="lock timeout",
-            default=waited + sts_waited + LOCK_TIMEOUT_MARGIN,
+            default=asking + sts_waited + LOCK_TIMEOUT_MARGIN,
         ),
         known_base_access_key_id=(
             keyring_cache_name(profile) if key_store else static_access_key_id(profile, from_config, from_credentials)
@@ -152,7 +155,7 @@ def resolve_settings(
         token_code=_token_code(token_code),
         refresh=refresh,
         region=profile.get("region") or None,
-        prompt=_prompt(*pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", "mfa_prompt")),
+        prompt=code_sources,
         prompt_timeout=waited,
         mfa_process_command=profile.get("mfa_process") or None,
         oath_account=profile.get("mfa_oath_account") or None,
