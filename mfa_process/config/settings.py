@@ -272,13 +272,12 @@ def _min_remaining(value: Optional[str], duration: int, max_mfa_age: Optional[in
     if seconds is None:
         raise ConfigError(f"--min-remaining '{value}' is not a duration such as 4h, 90m or 3600")
     can_give, limit = duration, f"the session duration is {duration} s"
+    fix = "ask for less, or raise duration_seconds (up to 129600)"
     if max_mfa_age is not None and max_mfa_age < duration:
         can_give, limit = max_mfa_age, f"the MFA max age is {max_mfa_age} s"
+        fix = "ask for less: no session is served longer after its MFA than mfa_max_age allows"
     if seconds >= can_give:
-        raise ConfigError(
-            f"--min-remaining {seconds} s is not less than a new session gives: {limit}; ask for less, or raise "
-            "duration_seconds (up to 129600)" + (" and mfa_max_age" if max_mfa_age is not None else "")
-        )
+        raise ConfigError(f"--min-remaining {seconds} s is not less than a new session gives: {limit}; {fix}")
     return seconds
 
 
