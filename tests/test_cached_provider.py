@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -48,7 +47,8 @@ class FakeUpstream:
 
     def retrieve(self) -> Credentials:
         self.calls += 1
-        self.mfa_authenticated_at = time.time()  # as SessionTokenProvider: right before its call
+        # as SessionTokenProvider: right before its call (on the tests' fixed clock: an hour before expiry)
+        self.mfa_authenticated_at = self.result.expires_at - 3600 if self.result is not None else 0.0
         if self.error is not None:
             raise self.error
         return self.result

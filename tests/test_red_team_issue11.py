@@ -7,8 +7,8 @@ processes with different --min-remaining at once; status of a profile it cannot 
 chain: a helper that ignores signals, prints a code and fails, leaks a TOTP seed or an escape
 sequence, times out, or is interrupted with Ctrl-C.
 
-What holds is a plain test. What does not is a strict xfail whose reason names the file, the line,
-what goes wrong and a fix.
+Each attack is a plain test: those that once succeeded were strict xfails naming the file, the line
+and a fix, until the fix landed.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ ERASE = "\r\x1b[2K"  # the terminal prompt erasing itself when nobody answered
 MFA_LINE = '  "mfa_authenticated_at": '
 HOUR = 3600
 # A TOTP seed no fixture knows: the secret guard does not fail the test at teardown when it leaks,
-# the assertions below say so instead (a strict xfail must fail in its call, not in teardown).
+# the assertions below say so instead.
 SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 
@@ -122,16 +122,6 @@ def escaped_key(lines: List[str], now: float) -> List[str]:
     return [f"{escaped}{now - 2 * HOUR:.3f}," if line.startswith(MFA_LINE) else line for line in lines]
 
 
-HUGE_INTEGER_REPORT = (
-    "mfa_process/session/cache.py:260 SessionCache._read calls math.isfinite(mfa_at) on whatever int json "
-    "gives; an integer past a float's range (here 400 digits) raises OverflowError, which nothing catches, "
-    "so the plugin, login, status and `logout --profile` end in 'unexpected OverflowError' instead of "
-    "counting a damaged file as a miss. Fix: compare instead of converting (accept mfa_at only when "
-    "0 <= mfa_at <= expires_at: an MFA time after the session ends is no MFA time), and have "
-    "cache_hit._output refuse the same range so both paths agree (test_cached_provider's upstream stub then "
-    "needs its own clock for mfa_authenticated_at, not time.time() beside a fixed NOW)"
-)
-
 # (edit, whether the cache hit answers, whether the full path serves; None: either, so long as they agree)
 HOSTILE_FILES = {
     "as written": (lambda lines, now: lines, True, True),
@@ -186,7 +176,6 @@ def test_a_hand_edited_mfa_time_is_read_alike_by_the_hit_and_the_full_path(
         assert epoch(json.loads(full)["Expiration"]) <= int(mfa_at) + HOUR
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=HUGE_INTEGER_REPORT)
 def test_an_mfa_time_of_400_digits_is_a_damaged_file_not_a_crash(tmp_path: Path) -> None:
     environ = profile_env(tmp_path, "mfa_max_age = 1h\n")
     now = time.time()
@@ -255,16 +244,6 @@ def run_cli(environ: Dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-STATUS_REPORT = (
-    "mfa_process/cli/status_command.py:132 formats mfa_authenticated_at with time.gmtime, which raises "
-    "(OSError from about 1e17, OverflowError past time_t) for a time no clock can show; cache.py:260 "
-    "accepts any finite number, and the plugin serves such a session (min(expires_at, mfa + max age) is "
-    "expires_at), so `status --json` fails with 'unexpected ...' on a session the plugin serves. Fix: "
-    "have SessionCache._read and cache_hit._output refuse an MFA time after expires_at (a damaged "
-    "file, listed as unreadable), which also keeps the plugin from serving it"
-)
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     "value",
@@ -272,16 +251,11 @@ STATUS_REPORT = (
         pytest.param(lambda now: f"{now + 24 * HOUR:.3f}", id="a day in the future"),
         pytest.param(lambda now: "-5", id="negative"),
         pytest.param(lambda now: "-" + "1" * 12, id="12 digits before 1970"),
-        pytest.param(
-            lambda now: "1" + "0" * 17, id="18 digits", marks=pytest.mark.xfail(strict=True, reason=STATUS_REPORT)
-        ),
-        pytest.param(
-            lambda now: "1" + "0" * 31, id="32 digits", marks=pytest.mark.xfail(strict=True, reason=STATUS_REPORT)
-        ),
+        pytest.param(lambda now: "1" + "0" * 17, id="18 digits"),
+        pytest.param(lambda now: "1" + "0" * 31, id="32 digits"),
         pytest.param(
             lambda now: "1" + "0" * 400,
             id="400 digits",
-            marks=pytest.mark.xfail(strict=True, reason=HUGE_INTEGER_REPORT),
         ),
     ],
 )
@@ -304,7 +278,6 @@ def test_status_lists_a_session_with_a_hand_edited_mfa_time_or_calls_it_unreadab
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=True, reason=HUGE_INTEGER_REPORT)
 def test_a_damaged_mfa_time_does_not_stop_the_plugin_or_logout(tmp_path: Path) -> None:
     """A file that cannot be a session costs a prompt (here: no terminal, so that error), and
     `logout` gets past it, as it gets past every other damaged file."""
@@ -322,15 +295,6 @@ def test_a_damaged_mfa_time_does_not_stop_the_plugin_or_logout(tmp_path: Path) -
     assert not path.exists()
 
 
-UNREADABLE_MAX_AGE_REPORT = (
-    "mfa_process/config/settings.py:181 max_mfa_age_of turns every ConfigError into None, and "
-    "status_command.py:49 uses that as 'no MFA max age': a profile whose mfa_max_age cannot be read "
-    "('1H') shows its session SERVED yes for all 12 hours, with no word about the setting, while every "
-    "run of that profile fails on it. Fix: have max_mfa_age_of hand back the error and status warn "
-    "(`profile base: MFA max age '1H' ... ; its sessions are shown without an MFA max age`)"
-)
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     "config_text, says",
@@ -339,7 +303,6 @@ UNREADABLE_MAX_AGE_REPORT = (
             f"[profile base]\nmfa_serial = {SERIAL}\nmfa_max_age = 1H\n",
             "1H",
             id="mfa_max_age unreadable",
-            marks=pytest.mark.xfail(strict=True, reason=UNREADABLE_MAX_AGE_REPORT),
         ),
         pytest.param(
             b"[profile base]\nmfa_serial = " + SERIAL.encode() + b"\nmfa_max_age = 1h\n# \xff\xfe\n",
@@ -466,18 +429,6 @@ def holds_a_lock_file_open(pid: int) -> bool:
         return False
 
 
-MIN_REMAINING_REPORT = (
-    "mfa_process/session/cached_provider.py:119-120: a waiter that finds, under the lock, the session the "
-    "holder just got checks it against its own --min-remaining; a session is never as long as its "
-    "duration (or MFA max age) by the time it is read (the STS call, the clock's fraction), so a "
-    "--min-remaining that settings.py:_min_remaining accepts (3599 with a 1 h max age) is never met, and "
-    "the second process asks for a second code although its session was issued after it started. Fix: "
-    "serve, as for --refresh, a session issued after `started` (fresh.issued_at > started) whatever "
-    "--min-remaining says; or refuse a --min-remaining within the STS timeout of what a session gives"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=MIN_REMAINING_REPORT)
 def test_refresh_and_a_long_min_remaining_at_once_ask_once(aws: AwsHome) -> None:
     with_max_age(aws)
     aws.sts.delay = 1.5  # a slow network: STS answers after 1.5 s
@@ -618,19 +569,6 @@ def test_ctrl_c_while_the_second_source_asks_ends_the_chain_and_its_helper(aws: 
     assert aws.sts.calls() == 0
 
 
-COMMAND_SEED_REPORT = (
-    "mfa_process/prompt/command.py:44 program_name takes the first shell word as the program, and "
-    "scrub (line 52) never scrubs the word that is the program: when that word holds the whole command "
-    '(the value quoted in the profile, `mfa_process = "oathtool --totp -b SEED"`) the seed is printed '
-    "twice, in the shell's complaint and in `run it by hand to check: oathtool --totp -b SEED ...`; and a "
-    "seed attached to its option (-bSEED) is scrubbed only as that whole word, not where the helper "
-    "echoes the seed alone. Fix: name the program by the first blank-separated token of that word, and "
-    "scrub every token of the command line split on blanks, quotes and `=` (each part 8 characters or "
-    "longer, the program's name aside), not only shlex's words"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=COMMAND_SEED_REPORT)
 @pytest.mark.parametrize(
     "command, echoed",
     [
@@ -651,19 +589,6 @@ def test_the_chains_last_word_never_shows_a_seed_from_the_command_line(
     assert SEED not in result.stderr and SEED[:8] not in result.stderr, result.stderr
 
 
-COMMAND_TIMEOUT_REPORT = (
-    "mfa_process/prompt/command.py:85-86 raises CodeCommandError when the mfa_process command times out, "
-    "and source_chain.UNAVAILABLE does not include it, so a command that waits (aws-vault's "
-    "`mfa_process = ykman oath accounts code ...` with nobody touching the key, `op` waiting for an "
-    "unlock) ends auto's chain instead of passing to the terminal; issue 11 lists 'timed out' among the "
-    "reasons to pass, and the native ykman source does pass on its timeout. Fix: raise "
-    "PromptTimeoutError (same message) for result.timed_out; a command that fails stays a CodeCommandError "
-    "(the chain's summary then drops the command's `run it by hand` hint: test_code_sources_e2e's [hangs] "
-    "case expects it)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=COMMAND_TIMEOUT_REPORT)
 def test_an_mfa_process_command_that_times_out_passes_auto_to_the_terminal(aws: AwsHome, fakes: FakeBin) -> None:
     op = fakes.add("op", hang=True, stderr="op: waiting for the 1Password app to unlock\n")
     base_profile(aws, "mfa_process = op item get aws --otp", "mfa_prompt_timeout = 1")  # mfa_prompt: auto
@@ -681,17 +606,6 @@ def test_an_mfa_process_command_that_times_out_passes_auto_to_the_terminal(aws: 
     assert aws.sts.calls("GetSessionToken") == 1
 
 
-AUTO_LOCK_REPORT = (
-    "mfa_process/config/settings.py:140 counts the code sources of mfa_prompt by its commas, so `auto` (the "
-    "default) counts as one although it is a chain (the terminal, then zenity/kdialog with a display, "
-    "and the mfa_process command first when set) whose sources may each wait out the prompt timeout; a "
-    "process waiting on the lock gives up after one prompt timeout + STS + 5 s while the holder's "
-    "dialog is still up, and the SDK call behind it fails. Fix: count what auto stands for here "
-    "(len(choose.source_names(prompt, mfa_process_command, environ))), or the longest auto can be"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=AUTO_LOCK_REPORT)
 def test_a_waiter_outlasts_auto_asking_the_terminal_then_a_dialog(aws: AwsHome, fakes: FakeBin) -> None:
     """The person is at a desktop, away from the terminal: the terminal's question times out, zenity
     asks, the person answers it. A second SDK process started meanwhile must get that session."""

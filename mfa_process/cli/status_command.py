@@ -46,7 +46,7 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         locations = {}
     if args.profile is not None:
         locations = {name: location for name, location in locations.items() if name == args.profile}
-    max_ages = {profile: max_mfa_age_of(profile, environ) for profile in {session.profile for session in sessions}}
+    max_ages = {profile: _max_mfa_age(profile, environ, stderr) for profile in {s.profile for s in sessions}}
     views = [SessionView(session, max_ages[session.profile], now) for session in sessions]
     if args.json:
         # ensure_ascii (the default) escapes everything outside printable ASCII: safe on a terminal as it is
@@ -76,6 +76,16 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
             + "\n"
         )
     return 0
+
+
+def _max_mfa_age(profile: str, environ: Mapping[str, str], stderr: TextIO) -> Optional[int]:
+    """The profile's MFA max age; a setting every run would refuse is said, and the session
+    shown as if it had none."""
+    try:
+        return max_mfa_age_of(profile, environ)
+    except ConfigError as error:
+        warner(stderr)(f"profile {shown(profile)}: {shown(str(error))}")
+        return None
 
 
 class SessionView:

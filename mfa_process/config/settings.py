@@ -137,7 +137,7 @@ def resolve_settings(
     )
     code_sources = _prompt(*pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", "mfa_prompt"))
     # a chain may wait out the prompt timeout once per source before one answers
-    asking = waited * len(code_sources.split(","))
+    asking = waited * _source_count(code_sources, profile.get("mfa_process") or None, environ)
     session_duration = _duration(*pick(duration, "--duration", "MFA_PROCESS_DURATION", "duration_seconds"))
     mfa_age = _max_mfa_age(*pick(max_mfa_age, "--max-mfa-age", "MFA_PROCESS_MAX_MFA_AGE", "mfa_max_age"))
     return Settings(
@@ -173,13 +173,10 @@ def keyring_cache_name(profile: Profile) -> str:
 
 def max_mfa_age_of(profile_name: str, environ: Mapping[str, str]) -> Optional[int]:
     """The MFA max age a run for ``profile_name`` would use without flags (for `status`); None
-    when there is none, or the profile cannot be read."""
-    try:
-        from_config, from_credentials = read_profile(profile_name, environ)
-        profile = merge_profile(from_config, from_credentials)
-        return _max_mfa_age(*_pick(None, "", "MFA_PROCESS_MAX_MFA_AGE", environ, "mfa_max_age", profile_name, profile))
-    except ConfigError:
-        return None
+    when there is none. Raises ConfigError as a run would (a malformed value, an unreadable file)."""
+    from_config, from_credentials = read_profile(profile_name, environ)
+    profile = merge_profile(from_config, from_credentials)
+    return _max_mfa_age(*_pick(None, "", "MFA_PROCESS_MAX_MFA_AGE", environ, "mfa_max_age", profile_name, profile))
 
 
 def _key_store(
@@ -247,6 +244,18 @@ def _duration(value: object, source: str) -> int:
             "refresh margin, so every SDK call would prompt again; use more, for example 3600"
         )
     return seconds
+
+
+def _source_count(prompt: str, mfa_process_command: Optional[str], environ: Mapping[str, str]) -> int:
+    """How many code sources ``prompt`` stands for here (`auto` as many as it would try)."""
+    if "auto" not in prompt.split(","):
+        return len(prompt.split(","))
+    from ..prompt.choose import source_names
+
+    try:
+        return max(1, len(source_names(prompt, mfa_process_command, environ)))
+    except Exception:  # what it finds is the code source's to report, when a code is asked for
+        return len(prompt.split(","))
 
 
 def _max_mfa_age(value: object, source: str) -> Optional[int]:

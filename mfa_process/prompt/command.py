@@ -13,7 +13,7 @@ import os
 import shlex
 from typing import TYPE_CHECKING, Callable, List
 
-from ..errors import CodeCommandError
+from ..errors import CodeCommandError, PromptTimeoutError
 from ..watchdog import Watchdog
 from ._helper_process import run_helper
 from .code_reader import code_reader_source, find_code
@@ -39,24 +39,34 @@ def command_source(
 
 def program_name(command: str) -> str:
     """The program a shell command line runs (`oathtool`), without its arguments or any
-    leading `NAME=value` assignments."""
+    leading `NAME=value` assignments (of a word that holds the whole command, quoted in the
+    profile, its first blank-separated part)."""
     words = _words(command)
     program = next((word for word in words if "=" not in word), words[0] if words else "")
-    return os.path.basename(program) or "?"
+    first = program.split()[0] if program.split() else ""
+    return os.path.basename(first) or "?"
 
 
 def scrub(text: str, command: str) -> str:
-    """``text`` with every longer word of ``command`` but its program replaced by `...`."""
+    """``text`` with every longer part of ``command`` but its program's name replaced by `...`:
+    the shell's words, their blank-separated parts, the values after `=` and the ends of options
+    a secret is attached to (`-bSEED`)."""
     program = program_name(command)
-    for word in sorted(_words(command), key=len, reverse=True):
-        if os.path.basename(word) == program:
-            continue
-        if len(word) >= _SHORTEST_SCRUBBED_WORD:
-            text = text.replace(word, "...")
-            for part in word.split("=", 1)[1:]:  # --secret=SEED or NAME=SEED: the value alone too
-                if len(part) >= _SHORTEST_SCRUBBED_WORD:
-                    text = text.replace(part, "...")
+    for part in sorted(_secret_candidates(command), key=len, reverse=True):
+        if len(part) >= _SHORTEST_SCRUBBED_WORD and os.path.basename(part) != program:
+            text = text.replace(part, "...")
     return text
+
+
+def _secret_candidates(command: str) -> List[str]:
+    parts: List[str] = []
+    for word in _words(command):
+        for token in [word, *word.split()]:
+            parts.append(token)
+            parts.extend(token.split("=", 1)[1:])  # --secret=SEED or NAME=SEED: the value alone too
+            if token.startswith("-") and not token.startswith("--") and len(token) > 2:
+                parts.append(token[2:])  # -bSEED: the seed alone too
+    return parts
 
 
 def _words(command: str) -> List[str]:
@@ -82,8 +92,8 @@ def _run(command: str, profile: str, watchdog: Watchdog, notify: Callable[[str],
     except OSError as error:
         raise CodeCommandError(f"cannot run {described} ({program}): {error.strerror}") from error
     said = scrub(result.last_error_line, command)
-    if result.timed_out:
-        raise CodeCommandError(f"{described} gave no code within {watchdog.timeout:g} s ({said}); {by_hand}")
+    if result.timed_out:  # unavailable, not broken: a chain passes to its next source
+        raise PromptTimeoutError(f"{described} gave no code within {watchdog.timeout:g} s ({said}); {by_hand}")
     if result.returncode != 0:
         raise CodeCommandError(f"{described} failed with exit status {result.returncode} ({said}); {by_hand}")
     code = find_code(result.stdout)

@@ -13,7 +13,6 @@ the caller collects with ``pop_warnings()``: the library never prints.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import stat
@@ -256,11 +255,16 @@ class SessionCache:
             return None
         if not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool):
             return None
-        mfa_at = document.get("mfa_authenticated_at", issued_at)
-        if not isinstance(mfa_at, (int, float)) or isinstance(mfa_at, bool) or not math.isfinite(mfa_at):
-            return None
         credentials = Credentials.from_process_output(document.get("credentials"), document.get("expires_at"))
         if credentials is None:
+            return None
+        mfa_at = document.get("mfa_authenticated_at", issued_at)
+        # between the epoch and the expiry, or the file is damaged (NaN, infinity and huge numbers included)
+        if (
+            not isinstance(mfa_at, (int, float))
+            or isinstance(mfa_at, bool)
+            or not 0 <= mfa_at <= credentials.expires_at
+        ):
             return None
         return CachedSession(profile, serial, duration, issued_at, credentials, path, mfa_at)
 

@@ -111,9 +111,10 @@ def _output(lines: List[str], key: SessionKey, now: float, max_mfa_age: Optional
         return None
     if not (access_key_id and secret_access_key and session_token and expiration):
         return None
-    until = expires_at
-    if max_mfa_age is not None:
-        until = min(expires_at, int(float(issued_at if mfa_at is None else mfa_at)) + max_mfa_age)
+    mfa_time = float(issued_at if mfa_at is None else mfa_at)
+    if not 0 <= mfa_time <= expires_at:  # SessionCache.load refuses the file
+        return None
+    until = expires_at if max_mfa_age is None else min(expires_at, int(mfa_time) + max_mfa_age)
     try:
         if expiration != time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at)):
             return None

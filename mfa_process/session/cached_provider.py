@@ -116,8 +116,12 @@ class CachedSessionProvider:
             except OSError as error:  # no usable cache folder: still serve, uncached and unlocked
                 self.warn(f"cannot use the cache folder {self.cache.directory} ({error}); this session is not cached")
                 return self._uncached()
-            fresh = self._servable(self.cache.load(key))
-            if fresh is not None and (not self.settings.refresh or fresh.issued_at > started):
+            stored = self.cache.load(key)
+            # a session issued since this run started is served even under --refresh or
+            # --min-remaining: the one who held the lock just asked for the code
+            just_issued = stored is not None and stored.issued_at > started
+            fresh = self._servable(stored, minimum=REFRESH_MARGIN_SECONDS if just_issued else None)
+            if fresh is not None and (not self.settings.refresh or just_issued):
                 return fresh.credentials
             upstream = self._open_upstream()
             key = self._key(upstream.base_access_key_id)  # the same, unless the files misled us
@@ -169,14 +173,16 @@ class CachedSessionProvider:
         settings = self.settings
         return SessionKey(settings.profile, base_access_key_id, settings.device.serial, settings.duration)
 
-    def _servable(self, session: Optional[CachedSession]) -> Optional[CachedSession]:
+    def _servable(self, session: Optional[CachedSession], minimum: Optional[float] = None) -> Optional[CachedSession]:
         """``session``, its credentials expiring no later than its MFA max age allows, when it has
-        more left than the refresh margin (and --min-remaining); else None."""
+        more left than ``minimum`` (by default the refresh margin, or --min-remaining); else None."""
         if session is None:
             return None
         settings = self.settings
         until = served_until(session.credentials.expires_at, session.mfa_authenticated_at, settings.max_mfa_age)
-        if until - self.clock() <= max(REFRESH_MARGIN_SECONDS, settings.min_remaining or 0):
+        if minimum is None:
+            minimum = max(REFRESH_MARGIN_SECONDS, settings.min_remaining or 0)
+        if until - self.clock() <= minimum:
             return None
         session.credentials = session.credentials.until(until)
         return session
