@@ -23,7 +23,15 @@ import pytest
 from aws_home import AwsHome
 from processes import kill_group, popen
 from secret_service import SecretService
-from test_red_team_keys import SECRET, SERIAL, KeyringBackends, add_from_env, files_holding, local_environ
+from test_red_team_keys import (
+    BACKENDS,
+    SECRET,
+    SERIAL,
+    KeyringBackends,
+    add_from_env,
+    files_holding,
+    local_environ,
+)
 from test_red_team_keys_rotate import keyring_entry, login, move_to_keyring, served_session_works
 from test_rotate_e2e import OLD_KEY, second_key, stored_key, wait_until
 
@@ -345,38 +353,13 @@ def test_add_while_a_plugin_holds_the_lock_neither_waits_nor_lets_the_replaced_k
 # --- 6. a chained keyring: the Secret Service and a plain-text backend, both installed -------------
 
 PLAIN_BACKEND = '''
-import json
-import os
-
-import keyring.backend
+from redteam_keyring import FileBacked
 
 
-class PlaintextKeyring(keyring.backend.KeyringBackend):
+class PlaintextKeyring(FileBacked):
     """As keyrings.alt's: entries in a plain file ($REDTEAM_STORE), a low priority."""
 
     priority = 0.5
-
-    def _items(self):
-        try:
-            with open(os.environ["REDTEAM_STORE"]) as f:
-                return json.load(f)
-        except FileNotFoundError:
-            return {}
-
-    def get_password(self, service, username):
-        return self._items().get(service + "/" + username)
-
-    def set_password(self, service, username, password):
-        items = self._items()
-        items[service + "/" + username] = password
-        with open(os.environ["REDTEAM_STORE"], "w") as f:
-            json.dump(items, f)
-
-    def delete_password(self, service, username):
-        items = self._items()
-        del items[service + "/" + username]
-        with open(os.environ["REDTEAM_STORE"], "w") as f:
-            json.dump(items, f)
 '''
 
 
@@ -387,6 +370,7 @@ def chained(aws: AwsHome, secret_service: SecretService, tmp_path: Path) -> Path
     site = tmp_path / "site"
     (site / "keyrings" / "alt").mkdir(parents=True)
     (site / "keyrings" / "alt" / "file.py").write_text(PLAIN_BACKEND)
+    (site / "redteam_keyring.py").write_text(BACKENDS)
     info = site / "redteam_plain-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: redteam-plain\nVersion: 1.0\n")
