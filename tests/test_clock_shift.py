@@ -111,15 +111,34 @@ def test_timed_waits_take_real_time_not_the_offset(clock_shift: ClockShift, tmp_
     assert not slow_or_short, f"timed waits of {WAIT} s took {took}"
 
 
+# A sleep on the monotonic clock until an absolute deadline, as time.sleep() makes it on Python 3.11
+# and newer (3.10 sleeps with select(), which libfaketime leaves alone): what returns 0 or an error.
+ABSOLUTE_MONOTONIC_SLEEP = """
+import ctypes
+libc = ctypes.CDLL(None)
+class timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+now = timespec()
+libc.clock_gettime(1, ctypes.byref(now))  # CLOCK_MONOTONIC
+later = now.tv_nsec + 10_000_000
+deadline = timespec(now.tv_sec + later // 1_000_000_000, later % 1_000_000_000)
+print(libc.clock_nanosleep(1, 1, ctypes.byref(deadline), None))  # TIMER_ABSTIME
+"""
+
+
 def test_without_the_library_libfaketime_breaks_sleep(clock_shift: ClockShift, tmp_path: Path) -> None:
     """Why the library exists (libfaketime issue 426): libfaketime alone, monotonic clock real,
-    and time.sleep() fails. If a libfaketime fixes it, this test says so and the library may go."""
-    env = clock_shift(isolated_env(tmp_path), OFFSET)
-    env["LD_PRELOAD"] = str(clock_shift.libfaketime)
-    script = "import time\ntry:\n    time.sleep(0.01)\nexcept OSError as e:\n    print(e.errno)\nelse:\n    print(0)"
-    result = run([sys.executable, "-I", "-c", script], env=env, capture_output=True, text=True, timeout=CHILD_SECONDS)
+    and a sleep until a monotonic deadline (time.sleep() on Python 3.11+) fails with EINVAL; with
+    the library it works. If a libfaketime fixes it, this test says so and the library may go."""
+    shifted = clock_shift(isolated_env(tmp_path), OFFSET)
+    alone = dict(shifted, LD_PRELOAD=str(clock_shift.libfaketime))
+    argv = [sys.executable, "-I", "-c", ABSOLUTE_MONOTONIC_SLEEP]
 
-    assert result.stdout.strip() == "22", "time.sleep under libfaketime alone did not fail with EINVAL"
+    broken = run(argv, env=alone, capture_output=True, text=True, timeout=CHILD_SECONDS)
+    fixed = run(argv, env=shifted, capture_output=True, text=True, timeout=CHILD_SECONDS)
+
+    assert broken.stdout.strip() == "22", "a monotonic sleep under libfaketime alone did not fail with EINVAL"
+    assert fixed.stdout.strip() == "0", fixed.stderr
 
 
 # ---- the environment --------------------------------------------------------------------------
