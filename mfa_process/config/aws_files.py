@@ -14,7 +14,7 @@ import os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional, Tuple
+    from typing import Dict, List, Mapping, Optional, Tuple
 
     Profile = Dict[str, str]
 
@@ -54,6 +54,12 @@ def all_profiles(environ: Mapping[str, str]) -> Dict[str, Tuple[Profile, Profile
         name: (from_config.get(name, {}), from_credentials.get(name, {}))
         for name in sorted(set(from_config) | set(from_credentials))
     }
+
+
+def files_with_keys(from_config: Profile, from_credentials: Profile, environ: Mapping[str, str]) -> List[str]:
+    """The files whose part of the profile sets a key (credentials file first, as botocore reads them)."""
+    parts = ((credentials_file_path(environ), from_credentials), (config_file_path(environ), from_config))
+    return [path for path, part in parts if part.get("aws_access_key_id") or part.get("aws_secret_access_key")]
 
 
 def merge_profile(from_config: Profile, from_credentials: Profile) -> Profile:

@@ -7,7 +7,7 @@ botocore. Values are checked before anything leaves the machine.
 from __future__ import annotations
 
 from ..errors import ConfigError, InvalidDurationError, InvalidMfaSerialError, KeyStoreConflictError
-from .aws_files import config_file_path, credentials_file_path, merge_profile, read_profile, static_access_key_id
+from .aws_files import files_with_keys, merge_profile, read_profile, static_access_key_id
 from .hit_settings import duration_seconds
 from .mfa_device import parse_mfa_serial
 from .recursion_guard import check_credential_process, check_not_resolving
@@ -192,11 +192,7 @@ def _key_store(
             f"{KEY_STORE_OPTION} '{value}' in profile '{profile_name}' is not '{KEYRING_STORE}'; "
             f"set it to {KEYRING_STORE}, or remove it to read the keys from the AWS credentials file"
         )
-    in_files = [
-        path
-        for path, part in ((credentials_file_path(environ), from_credentials), (config_file_path(environ), from_config))
-        if part.get("aws_access_key_id") or part.get("aws_secret_access_key")
-    ]
+    in_files = files_with_keys(from_config, from_credentials, environ)
     if in_files or profile.get("credential_process"):
         where = in_files[0] if in_files else "its credential_process"
         raise KeyStoreConflictError(

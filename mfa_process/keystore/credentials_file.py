@@ -16,8 +16,6 @@ KEY_OPTIONS = ("aws_access_key_id", "aws_secret_access_key")
 
 
 class CredentialsFileStore:
-    kind = "credentials file"
-
     def __init__(self, profile: str, environ: Mapping[str, str]) -> None:
         self.profile = profile
         self.path = credentials_file_path(environ)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import List, Mapping, Optional
 
-from ..config.aws_files import all_profiles, config_file_path, credentials_file_path, merge_profile
+from ..config.aws_files import all_profiles, files_with_keys, merge_profile
 from .key_facts import KeyAge, in_keyring, key_age
 
 
@@ -39,8 +39,5 @@ def _where(
 ) -> str:
     if in_keyring(profile):
         return "keyring"
-    if from_credentials.get("aws_access_key_id"):
-        return credentials_file_path(environ)
-    if from_config.get("aws_access_key_id"):
-        return config_file_path(environ)
-    return "nowhere"
+    files = files_with_keys(dict(from_config), dict(from_credentials), environ)
+    return files[0] if files else "nowhere"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 from typing import Callable, List, Mapping, Optional
 
-from ..config.aws_files import config_file_path, read_profile
+from ..config.aws_files import config_file_path, files_with_keys, read_profile
 from ..errors import KeyringEntryError, KeyStoreConflictError, MfaProcessError, ProfileNotFoundError
 from .access_key import AccessKey
 from .credentials_file import CredentialsFileStore
-from .key_facts import forget_facts, in_keyring, record_facts
+from .key_facts import forget_facts, record_facts
 from .keyring_store import KeyringStore
 
 
@@ -91,21 +91,7 @@ def keys_in_files(profile: str, environ: Mapping[str, str]) -> List[str]:
         from_config, from_credentials = read_profile(profile, environ)
     except ProfileNotFoundError:
         return []
-    found = []
-    if from_credentials.get("aws_access_key_id") or from_credentials.get("aws_secret_access_key"):
-        found.append(CredentialsFileStore(profile, environ).path)
-    if from_config.get("aws_access_key_id") or from_config.get("aws_secret_access_key"):
-        found.append(config_file_path(environ))
-    return found
-
-
-def profile_in_keyring(profile: str, environ: Mapping[str, str]) -> bool:
-    """Whether the config file says ``profile``'s keys are in the keyring."""
-    try:
-        from_config, _ = read_profile(profile, environ)
-    except ProfileNotFoundError:
-        return False
-    return in_keyring(from_config)
+    return files_with_keys(from_config, from_credentials, environ)
 
 
 def _refuse_keys_in_files(profile: str, environ: Mapping[str, str], file_store: CredentialsFileStore) -> None:

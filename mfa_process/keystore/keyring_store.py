@@ -47,8 +47,6 @@ T = TypeVar("T")
 class KeyringStore:
     """One base profile's key in the OS keyring: service ``mfa-process``, user name the profile."""
 
-    kind = "keyring"
-
     def __init__(self, profile: str, environ: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> None:
         self.profile = profile
         self.timeout = timeout
@@ -194,7 +192,10 @@ def _failure_message(doing: str, profile: str, error: Exception) -> str:
     if kind == "NoKeyringError":
         return f"no usable OS keyring ({kind}); {HEADLESS_FIX}"
     # The error's own text may quote what was being written: only its type is shown.
-    return f"the keyring failed to {doing} the keys of profile '{profile}' ({kind})"
+    return (
+        f"the keyring failed to {doing} the keys of profile '{profile}' ({kind}); check that the keyring runs and "
+        "is unlocked, or choose another backend with PYTHON_KEYRING_BACKEND"
+    )
 
 
 def _parse_entry(text: str, profile: str) -> AccessKey:

@@ -126,10 +126,11 @@ class CachedSessionProvider:
             upstream = self._open_upstream()
             key = self._key(upstream.base_access_key_id)  # the same, unless the files misled us
             credentials = upstream.retrieve()
-            mfa_at = upstream.mfa_authenticated_at
-            served = credentials.until(served_until(credentials.expires_at, mfa_at, self.settings.max_mfa_age))
+            served = self._as_served(credentials, upstream.mfa_authenticated_at)
             try:
-                self.cache.store(key, credentials, issued_at=self.clock(), mfa_authenticated_at=mfa_at)
+                self.cache.store(
+                    key, credentials, issued_at=self.clock(), mfa_authenticated_at=upstream.mfa_authenticated_at
+                )
             except UnsafeCacheError as error:  # the folder changed hands while we prompted
                 self._warned.add(str(error))
                 self.warn(f"{error} (this session is not cached)")
@@ -138,11 +139,14 @@ class CachedSessionProvider:
             return served
 
     def _uncached(self) -> Credentials:
-        """A new session from upstream, not stored (no usable cache), as long as its MFA allows."""
+        """A new session from upstream, not stored (no usable cache)."""
         upstream = self._open_upstream()
         credentials = upstream.retrieve()
-        mfa_at = upstream.mfa_authenticated_at
-        return credentials.until(served_until(credentials.expires_at, mfa_at, self.settings.max_mfa_age))
+        return self._as_served(credentials, upstream.mfa_authenticated_at)
+
+    def _as_served(self, credentials: Credentials, mfa_authenticated_at: float) -> Credentials:
+        """``credentials`` said to expire no later than their MFA max age allows."""
+        return credentials.until(served_until(credentials.expires_at, mfa_authenticated_at, self.settings.max_mfa_age))
 
     def announce(self, phase: str) -> None:
         """Tell processes waiting on our lock what we wait on now ("waiting on STS at ...")."""

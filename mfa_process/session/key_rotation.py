@@ -43,11 +43,12 @@ Store = Union[KeyringStore, CredentialsFileStore]
 
 
 class Rotated:
-    def __init__(self, old: str, new: str, store: str, user: str, logged_out: List[str]) -> None:
+    """What rotate did, for the command to report."""
+
+    def __init__(self, old: str, new: str, store: str, logged_out: List[str]) -> None:
         self.old_key_id = old
         self.new_key_id = new
         self.store = store
-        self.user = user
         self.logged_out = logged_out
 
 
@@ -129,7 +130,7 @@ class KeyRotation:
         self.report(f"key {new.access_key_id} works; deleting the old key {old.access_key_id} at AWS")
         self._delete(iam, user, old.access_key_id, new)
         self._warn_of_copies(old)
-        return Rotated(old.access_key_id, new.access_key_id, store.describe(), user, logged_out)
+        return Rotated(old.access_key_id, new.access_key_id, store.describe(), logged_out)
 
     # --- the steps --------------------------------------------------------------------------------
 
