@@ -206,3 +206,26 @@ class CommandNotRunnableError(MfaProcessError):
 class UnprintableValueError(MfaProcessError):
     """A session value for `env`/`exec` holds a line break, control or non-ASCII character:
     printed for a shell it could end a statement early or drive the terminal."""
+
+
+# --- the container-credentials server -------------------------------------------------------
+
+
+class RoleProfileError(ConfigError):
+    """`--role-profile` names a profile that is not a usable role profile."""
+
+
+class AssumeRoleError(StsError):
+    """STS refused, or did not answer, the AssumeRole of the role profile."""
+
+
+class BindAddressError(ConfigError):
+    """`--bind` or `--port` asks for an address the server must not, or cannot, listen on."""
+
+
+class ServerStartError(MfaProcessError):
+    """The server could not listen where it was asked to (port taken, address not on this machine)."""
+
+
+class SessionUnavailableError(MfaProcessError):
+    """The server holds no session it may hand out (ended; its renewal pending or failed)."""

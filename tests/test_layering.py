@@ -1,6 +1,6 @@
 """The package's layers: every import points down (or within its own layer), never up.
 
-    cli -> session -> keystore -> config -> prompt -> system -> errors, redact, watchdog
+    cli -> server -> session -> keystore -> config -> prompt -> system -> errors, redact, watchdog
 
 Read from the source with ast, so imports inside functions and under TYPE_CHECKING count too:
 a layer that needs something from above is a design question, not a lazy import away.
@@ -29,9 +29,10 @@ LAYERS: Dict[str, int] = {
     "config": 3,
     "keystore": 4,
     "session": 5,
-    "cli": 6,
-    "__main__": 7,
-    "__init__": 7,
+    "server": 6,
+    "cli": 7,
+    "__main__": 8,
+    "__init__": 8,
 }
 
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = {
     "logout": ".logout_command",
     "env": ".env_command",
     "exec": ".exec_command",
+    "serve": ".serve_command",
     "configure": ".configure_command",
     "add": ".add_command",
     "remove": ".remove_command",

@@ -176,3 +176,51 @@ def time_left(seconds: float) -> str:
     minutes = int(seconds // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the credentials server (`exec --server`, `serve`)."""
+    parser.add_argument(
+        "--role-profile",
+        metavar="NAME",
+        help="serve this role profile's role (its role_arn, external_id, duration_seconds up to 3600), "
+        "assumed with the MFA session (default: the MFA session itself)",
+    )
+    parser.add_argument(
+        "--bind",
+        metavar="ADDRESS",
+        help="the address to listen on (default 127.0.0.1; ::1 also works); any other address can be reached "
+        "by whoever reaches it, a warning says so",
+    )
+    parser.add_argument("--port", metavar="N", help="the port to listen on (default: a free one)")
+
+
+def open_server(args: argparse.Namespace, environ: Mapping[str, str], stderr: TextIO):  # type: ignore[no-untyped-def]
+    """The credentials server the options ask for, listening; its first session not yet fetched."""
+    from ..server.address import listen_address
+    from ..server.running import CredentialServer
+
+    address = listen_address(args.bind, args.port)
+    warn, log = server_messages(stderr, args.verbose)
+    if not address.loopback:
+        warn(
+            f"listening on {address.host}, not on loopback: any process, container or machine that reaches it "
+            "can ask for the keys, and only the token stops it; SDKs take a plain-http endpoint only on "
+            "loopback (or ECS's 169.254.170.2)"
+        )
+    return CredentialServer(session_settings(args, environ), environ, address, warn, log, args.role_profile)
+
+
+def server_messages(stderr: TextIO, verbose: bool) -> Tuple[Callable[[str], None], Callable[[str], None]]:
+    """(warn, log) for a server: each line redacted and printable (they quote STS and clients),
+    the log only with --verbose."""
+    from ..redact import printable, redact
+
+    def warn(message: str) -> None:
+        print(f"mfa-process: warning: {printable(redact(message))}", file=stderr, flush=True)
+
+    def log(message: str) -> None:  # a traceback keeps its lines
+        if verbose:
+            print(f"mfa-process: {printable(redact(message), keep=chr(10))}", file=stderr, flush=True)
+
+    return warn, log

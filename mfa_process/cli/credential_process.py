@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 USAGE = """\
 mfa-process --profile NAME [options]      print credential_process JSON
-       mfa-process COMMAND [options]            login, status, logout, env, exec, configure,
-                                                add, remove, rotate"""
+       mfa-process COMMAND [options]            login, status, logout, env, exec, serve,
+                                                configure, add, remove, rotate"""
 
 DESCRIPTION = """\
 AWS credential_process plugin: MFA-backed session credentials from STS GetSessionToken,
@@ -37,6 +37,9 @@ commands (mfa-process COMMAND --help for each):
   logout     mfa-process logout --profile base           remove cached sessions (--all for every one)
   env        eval "$(mfa-process env --profile base)"    the session's keys in this shell
   exec       mfa-process exec --profile base -- CMD      run CMD with the session's keys
+             mfa-process exec --server --profile base -- CMD
+                                                         ... served by a local endpoint that renews them
+  serve      mfa-process serve --profile base            that endpoint on its own, until Ctrl-C
   configure  mfa-process configure --profile base --mfa-serial ARN
                                                          set up ~/.aws/config for a profile
   add        mfa-process add --profile base              store the base keys in the OS keyring

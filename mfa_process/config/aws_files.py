@@ -85,6 +85,13 @@ def static_access_key_id(profile: Profile, from_config: Profile, from_credential
     return None
 
 
+def credential_settings(profile: Profile) -> List[str]:
+    """The keys of ``profile`` (merged) with which botocore gets credentials from the files: each
+    of them comes before a container-credentials endpoint in every SDK's chain."""
+    keys = (*_EARLIER_CREDENTIAL_SOURCES, "aws_access_key_id", "credential_process")
+    return [key for key in keys if profile.get(key)]
+
+
 def _has_keys(part: Profile) -> bool:
     return bool(part.get("aws_access_key_id") and part.get("aws_secret_access_key"))
 

@@ -95,6 +95,15 @@ class Settings:
         self.max_mfa_age = max_mfa_age
         self.min_remaining = min_remaining  # --min-remaining: a session with less left is renewed now
 
+    def replaced(self, **changes: object) -> "Settings":
+        """A copy with ``changes`` (the server's renewals: no --refresh, no used --token-code)."""
+        copy = Settings.__new__(Settings)
+        for name in Settings.__slots__:
+            setattr(copy, name, changes.pop(name) if name in changes else getattr(self, name))
+        if changes:
+            raise TypeError(f"no such settings: {', '.join(changes)}")
+        return copy
+
 
 def resolve_settings(
     profile_name: str,

@@ -29,16 +29,21 @@ def session_cache(environ: Mapping[str, str]) -> SessionCache:
 
 
 def build_provider(
-    settings: Settings, environ: Mapping[str, str], warn: Callable[[str], None]
+    settings: Settings,
+    environ: Mapping[str, str],
+    warn: Callable[[str], None],
+    still_wanted: Optional[Callable[[], bool]] = None,
 ) -> CachedSessionProvider:
     """The chain for ``settings``; ``warn`` hears what the cache did not trust.
 
     Every wait for a person (prompt, dialog, helper command) is bounded by the prompt timeout,
     the wait for another process's lock by the lock timeout, and each ends as soon as the
-    program that started us is gone."""
+    program that started us is gone, or ``still_wanted()`` turns false (a server stopping)."""
     from ..system import CallerWatch
 
-    miss = MissPath(settings, environ, CallerWatch().alive)  # first thing: it remembers our caller
+    watch = CallerWatch()  # first thing: it remembers our caller
+    wanted = still_wanted or (lambda: True)
+    miss = MissPath(settings, environ, lambda: watch.alive() and wanted())
     return CachedSessionProvider(session_cache(environ), settings, miss.open_upstream, miss.lock_watchdog, warn=warn)
 
 

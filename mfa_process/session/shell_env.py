@@ -68,6 +68,11 @@ def credential_variables(
     }
     if region:
         variables.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    _check_printable(variables, profile)
+    return variables
+
+
+def _check_printable(variables: Mapping[str, str], profile: str) -> None:
     for name, value in variables.items():
         if not _PRINTABLE_ASCII.fullmatch(value):
             fix = (
@@ -78,7 +83,6 @@ def credential_variables(
             raise UnprintableValueError(
                 f"refusing to pass on {name}: it holds a line break, control or non-ASCII character; {fix}"
             )
-    return variables
 
 
 def stale_variables(environ: Mapping[str, str]) -> List[str]:
@@ -94,6 +98,46 @@ def command_environment(
     child = {name: value for name, value in environ.items() if name not in CLEARED_VARIABLES}
     has_region = bool(environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
     child.update(credential_variables(credentials, None if has_region else region, profile))
+    return child
+
+
+# What would outrank a container-credentials endpoint, besides CLEARED_VARIABLES: keys in the
+# environment come first in every SDK's chain, and botocore reads the relative URI (ECS's own)
+# and a token file before the full URI and the token it is given.
+OUTRANKING_CONTAINER_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+)
+
+
+def container_variables(url: str, token: str, region: Optional[str] = None, profile: str = "NAME") -> Dict[str, str]:
+    """The variables that point every SDK at a container-credentials endpoint (and the region)."""
+    variables = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": token}
+    if region:
+        variables.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    _check_printable(variables, profile)
+    return variables
+
+
+def container_stale_variables() -> List[str]:
+    """Every variable to unset in a shell before it uses the endpoint (`serve` prints them all:
+    the shell it is pasted into is not the one it runs in)."""
+    return [*OUTRANKING_CONTAINER_VARIABLES, *CLEARED_VARIABLES]
+
+
+def container_environment(
+    environ: Mapping[str, str], url: str, token: str, region: Optional[str] = None, profile: str = "NAME"
+) -> Dict[str, str]:
+    """``environ`` pointed at the endpoint, with everything that would outrank it out. A region
+    already in the environment is kept."""
+    removed = set(container_stale_variables())
+    child = {name: value for name, value in environ.items() if name not in removed}
+    has_region = bool(environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
+    child.update(container_variables(url, token, None if has_region else region, profile))
     return child
 
 

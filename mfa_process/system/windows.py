@@ -14,7 +14,7 @@ from ..errors import CommandNotFoundError, CommandNotRunnableError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Tuple
+    from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Tuple
 
     ProcessTable = Dict[int, Tuple[int, str]]  # pid -> (parent pid, image name)
 
@@ -101,17 +101,50 @@ def kill_process_tree(process: subprocess.Popen[Any]) -> None:
     process.kill()
 
 
-def run_command(argv: List[str], environ: Dict[str, str]) -> int:
-    """`exec` where there is no exec: run the command as a child and return its exit status.
-    Ctrl-C reaches the child too (same console): wait for it to decide."""
+def start_command(argv: List[str], environ: Dict[str, str]) -> subprocess.Popen[bytes]:
     try:
-        child = subprocess.Popen(argv, env=environ)
+        return subprocess.Popen(argv, env=environ)
     except FileNotFoundError:
         raise CommandNotFoundError(f"command not found: {argv[0]}; check its name and PATH") from None
     except OSError as error:
         raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
+    except ValueError:
+        raise CommandNotRunnableError(f"cannot run {argv[0]!r}: empty, or holds a NUL character") from None
+
+
+def run_command(argv: List[str], environ: Dict[str, str]) -> int:
+    """`exec` where there is no exec: run the command as a child and return its exit status.
+    Ctrl-C reaches the child too (same console): wait for it to decide."""
+    child = start_command(argv, environ)
     while True:
         try:
             return child.wait()
         except KeyboardInterrupt:
             continue
+
+
+def forwarding_signals(process: subprocess.Popen[bytes]) -> ContextManager[None]:
+    """Ctrl-C reaches the command too (one console): it decides; we wait for it."""
+    import signal
+    from contextlib import contextmanager
+
+    @contextmanager
+    def installed() -> Iterator[None]:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    return installed()
+
+
+def stopping_signals() -> ContextManager[None]:
+    """Ctrl-C already stops `serve` (KeyboardInterrupt); Windows sends nothing else."""
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
+def exit_status(returncode: int) -> int:
+    return returncode
