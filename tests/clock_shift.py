@@ -146,3 +146,25 @@ class ClockShift:
         return shifted
 
     __call__ = shifted_env
+
+    def movable_env(self, env: Mapping[str, str], file: Path, seconds: float = 0.0) -> Dict[str, str]:
+        """A copy of ``env`` whose processes read their wall-clock offset from ``file`` whenever
+        they look at the clock, starting ``seconds`` ahead: ``ClockShift.move(file, seconds)``
+        moves every one of them while they run. Monotonic clock, sleeps and timeouts stay real.
+
+        libfaketime reads FAKETIME_TIMESTAMP_FILE again on every call with FAKETIME_NO_CACHE=1,
+        and only when FAKETIME is unset (FAKETIME always outranks the file)."""
+        self.move(file, seconds)
+        movable = self.shifted_env(env, seconds)
+        del movable["FAKETIME"]
+        movable.update(FAKETIME_TIMESTAMP_FILE=str(file), FAKETIME_NO_CACHE="1")
+        return movable
+
+    @staticmethod
+    def move(file: Path, seconds: float) -> None:
+        """Every process started with ``movable_env(env, file)`` now sees the wall clock
+        ``seconds`` ahead of the real one (behind if negative). The file is replaced whole, so a
+        process never reads half of it."""
+        partial = file.with_name(file.name + ".partial")
+        partial.write_text(faketime_offset(seconds) + "\n")
+        os.replace(partial, file)
