@@ -34,10 +34,13 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     args = parser.parse(argv, stdout, stderr)
     with open_server(args, environ, stderr) as server:
         server.begin(environ)
-        variables = container_variables(server.url, server.token, server.region)
-        stdout.write(render(variables, args.shell, unset=container_stale_variables()))
-        stdout.flush()
-        print(f"mfa-process: serving {server.served.label} at {server.url} until Ctrl-C", file=stderr, flush=True)
-        server.serve_until_stopped()
+        variables = container_variables(server.url, server.token, server.region, args.profile)
+
+        def ready() -> None:
+            stdout.write(render(variables, args.shell, unset=container_stale_variables()))
+            stdout.flush()
+            print(f"mfa-process: serving {server.served.label} at {server.url} until Ctrl-C", file=stderr, flush=True)
+
+        server.serve_until_stopped(ready)
     print("mfa-process: server stopped", file=stderr, flush=True)
     return 0

@@ -8,12 +8,14 @@ need only the token. Wildcards are never taken, nor host names (what they resolv
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Optional
 
 from ..errors import BindAddressError
 
 DEFAULT_HOST = "127.0.0.1"
+_PORT = re.compile(r"[0-9]{1,5}")  # ASCII digits only: str.isdigit() takes '²' and '٣' too
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,6 @@ def listen_address(bind: Optional[str], port: Optional[str]) -> ListenAddress:
 def _port(text: Optional[str]) -> int:
     if text is None:
         return 0
-    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+    if not _PORT.fullmatch(text) or not 1 <= int(text) <= 65535:
         raise BindAddressError(f"--port {text!r} is not a port number (1..65535); leave it out for a free port")
     return int(text)

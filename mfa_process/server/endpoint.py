@@ -21,7 +21,8 @@ from ..session.credentials import Credentials
 from .address import ListenAddress
 
 PATH = "/"
-REQUEST_READ_SECONDS = 5.0  # a client that sends its request this slowly is cut off
+REQUEST_READ_SECONDS = 5.0  # a client that sends nothing for this long is cut off
+MAX_UNREAD = 64  # connections still sending their request; the oldest goes when one more comes
 
 
 class Endpoint:
@@ -88,16 +89,55 @@ def _bytes(text: str) -> bytes:
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection; at most MAX_UNREAD connections whose request has not arrived
+    whole: past that, the oldest of them is cut off. Loopback is open to every local user, and
+    clients that send a byte now and then would otherwise hold a thread and a descriptor each
+    until the process has none left for the SDK."""
+
     daemon_threads = True
     block_on_close = False
-    allow_reuse_address = False  # a port another socket holds is an error, never shared
+    # TIME_WAIT of answered connections must not keep a restarted `serve --port N` out of its own
+    # port; POSIX still refuses a second listener with SO_REUSEADDR. Windows would let a second
+    # socket take the port with it: there the port is held exclusively instead (server_bind).
+    allow_reuse_address = not hasattr(socket, "SO_EXCLUSIVEADDRUSE")
+    request_queue_size = socket.SOMAXCONN  # a burst of SDKs starting at once is queued, not dropped
     endpoint: Endpoint
     serving = False
+
+    def __init__(self, address: Tuple[str, int], handler: Any) -> None:
+        import threading
+
+        self._unread: Dict[Any, float] = {}  # connection -> when it was accepted (monotonic)
+        self._unread_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        import time
+
+        with self._unread_lock:
+            if len(self._unread) >= MAX_UNREAD:
+                oldest = min(self._unread, key=self._unread.__getitem__)
+                del self._unread[oldest]
+                _cut_off(oldest)
+            self._unread[request] = time.monotonic()
+        super().process_request(request, client_address)
+
+    def request_read(self, request: Any) -> None:
+        """The handler has the whole request: this connection is no longer a slow one."""
+        with self._unread_lock:
+            self._unread.pop(request, None)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.request_read(request)
+        super().shutdown_request(request)
 
     def server_bind(self) -> None:
         """Bind without HTTPServer's reverse DNS lookup of the address (socket.getfqdn)."""
         import socketserver
 
+        exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+        if exclusive is not None:
+            self.socket.setsockopt(socket.SOL_SOCKET, exclusive, 1)
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
@@ -112,6 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def _answer(self) -> None:
+        self.server.request_read(self.request)
         endpoint = self.server.endpoint
         status, body = endpoint.respond(
             self.command, self.path, self.headers.get_all("Host") or [], self.headers.get_all("Authorization") or []
@@ -136,6 +177,14 @@ def _shown(path: str) -> str:
     from ..redact import printable
 
     return printable(path[:100])
+
+
+def _cut_off(connection: Any) -> None:
+    """End a connection another thread is reading from: its read returns, its handler ends."""
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already gone
+        pass
 
 
 def _listen(address: ListenAddress, endpoint: Endpoint) -> _Server:

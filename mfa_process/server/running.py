@@ -92,11 +92,13 @@ class CredentialServer:
         self.endpoint.close()
         return exit_status(child.wait())
 
-    def serve_until_stopped(self) -> None:
-        """Renew until Ctrl-C, SIGTERM or SIGHUP."""
+    def serve_until_stopped(self, ready: Callable[[], None]) -> None:
+        """Call ``ready`` (to say where the server is), then renew until Ctrl-C, SIGTERM or SIGHUP;
+        a stop that comes while ``ready`` runs is as good as one later."""
         renewal = self._started()
         with stopping_signals():
             try:
+                ready()
                 renewal.run(interrupt_stops=True)
             except KeyboardInterrupt:
                 pass

@@ -137,9 +137,12 @@ def exit_status(returncode: int) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+        signal.signal(signum, signal.SIG_DFL)  # SIGKILL and SIGSTOP have no disposition to set
     except (OSError, ValueError):
+        pass
+    try:
+        os.kill(os.getpid(), signum)
+    except OSError:
         pass
     return 128 + signum  # a signal whose default is to be ignored (SIGWINCH, SIGCHLD) left us here
 
