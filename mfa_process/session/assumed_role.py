@@ -11,8 +11,16 @@ import time
 from typing import Any, Callable, Optional
 
 from ..config.role_profile import RoleProfile
-from ..errors import AssumeRoleError
+from ..errors import AssumeRoleError, SessionExpiresTooSoonError
 from .credentials import Credentials
+
+# A role session with this little left on arrival is refused: STS's clock and ours disagree (a
+# role lasts 900 s at least).
+MIN_SECONDS_LEFT = 60
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
 class AssumedRoleProvider:
@@ -38,6 +46,12 @@ class AssumedRoleProvider:
     def retrieve(self, min_remaining: Optional[int] = None) -> Credentials:
         source = self.source(min_remaining)
         credentials = self._credentials(self._assume_role(source))
+        now = self.clock()
+        if credentials.seconds_left(now) <= MIN_SECONDS_LEFT:
+            raise SessionExpiresTooSoonError(
+                f"STS returned a session of role {self.role.role_arn} that expires at {_utc(credentials.expires_at)}; "
+                f"this machine's clock says {_utc(now)}: check the clock"
+            )
         return credentials.until(min(credentials.expires_at, source.expires_at))
 
     def _credentials(self, response: Any) -> Credentials:
