@@ -229,3 +229,10 @@ class ServerStartError(MfaProcessError):
 
 class SessionUnavailableError(MfaProcessError):
     """The server holds no session it may hand out (ended; its renewal pending or failed)."""
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+class UnknownCommandError(ConfigError):
+    """The first word is neither a command nor an option (`mfa-process stauts`)."""

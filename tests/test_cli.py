@@ -157,13 +157,12 @@ def test_without_verbose_there_is_no_traceback(run_raises, capsys):
 @pytest.mark.parametrize(
     "argv",
     [
-        [],
         ["--profile"],
         ["--profile", "base", "--bogus"],
         ["--profile", "base", "stray"],
         ["--profile", "base", "--duration"],
     ],
-    ids=["no-profile", "profile-without-name", "unknown-flag", "stray-argument", "flag-without-value"],
+    ids=["profile-without-name", "unknown-flag", "stray-argument", "flag-without-value"],
 )
 def test_usage_errors_are_one_line_and_exit_2(argv, capsys):
     status = exit_status(argv)
@@ -174,6 +173,63 @@ def test_usage_errors_are_one_line_and_exit_2(argv, capsys):
     assert err.count("\n") == 1
     assert err.startswith("mfa-process: ")
     assert err.endswith("; see mfa-process --help\n")
+
+
+def test_bare_mfa_process_shows_the_usage_and_every_command_on_stderr(capsys):
+    from mfa_process.cli import COMMANDS
+
+    status = exit_status([])
+
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""  # whoever reads stdout (an SDK) gets nothing to misparse
+    assert err.startswith("usage: mfa-process --profile NAME")
+    for command in COMMANDS:
+        assert f"\n  {command} " in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["stauts"], "unknown command 'stauts' (did you mean 'status'?); see mfa-process help"),
+        (["lgoin", "--profile", "base"], "unknown command 'lgoin' (did you mean 'login'?); see mfa-process help"),
+        (["help", "stauts"], "unknown command 'stauts' (did you mean 'status'?); see mfa-process help"),
+        (["--bogus"], "unrecognized arguments: --bogus; see mfa-process --help"),
+        (["--profile-name", "base"], "unrecognized arguments: --profile-name base; see mfa-process --help"),
+        (["status", "--bogus"], "unrecognized arguments: --bogus; see mfa-process status --help"),
+    ],
+)
+def test_a_mistaken_word_is_named(argv, message, capsys):
+    status = exit_status(argv)
+
+    out, err = capsys.readouterr()
+    assert (status, out, err) == (2, "", f"mfa-process: {message}\n")
+
+
+def test_an_unknown_command_without_a_close_one_lists_the_commands(capsys):
+    from mfa_process.cli import COMMANDS
+
+    status = exit_status(["frobnicate"])
+
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith("mfa-process: unknown command 'frobnicate'; the commands are ")
+    assert all(command in err for command in COMMANDS)
+    assert "did you mean" not in err
+
+
+def test_help_is_the_main_help_and_help_command_is_its_help(capsys):
+    from mfa_process.cli.credential_process import build_parser
+
+    assert exit_status(["help"]) == 0
+    assert capsys.readouterr().out == build_parser().format_help()
+    with pytest.raises(SystemExit) as exited:
+        main(["help", "status"])
+    assert exited.value.code == 0
+    with pytest.raises(SystemExit):
+        main(["status", "--help"])
+    outs = capsys.readouterr().out.split("usage: mfa-process status")
+    assert len(outs) == 3 and outs[1] == outs[2]  # the same text both ways
 
 
 # --- the cache-hit path stays light ----------------------------------------------------------------

@@ -154,3 +154,23 @@ def test_valid_arguments_parse_without_output(capsys) -> None:
 
     assert (args.profile, args.shell, args.refresh, args.token_code) == ("base", "fish", True, None)
     assert capsys.readouterr() == ("", "")
+
+
+def test_every_session_option_says_every_way_to_set_it_and_its_default():
+    """`--help` of each setting lists the flag, its environment variable and profile key
+    (config.settings.SETTING_SOURCES, the table resolve_settings reads) and the default."""
+    import argparse
+
+    from mfa_process.cli.common import add_session_options
+    from mfa_process.config.settings import SETTING_SOURCES
+
+    parser = argparse.ArgumentParser()
+    add_session_options(parser)
+    helps = {flag: action.help or "" for action in parser._actions for flag in action.option_strings}
+    for flag, (env_name, profile_key) in SETTING_SOURCES.items():
+        text = " ".join(helps[flag].split())
+        assert (env_name is None) or f"${env_name}" in text, flag
+        assert f"{profile_key} in the base profile" in text, flag
+        assert "default: " in text or "required" in text, flag
+    for flag in ("--min-remaining", "--token-code", "--refresh"):  # the settings with no other source
+        assert "flag only; default: " in " ".join(helps[flag].split()), flag

@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "add": ".add_command",
     "remove": ".remove_command",
     "rotate": ".rotate_command",
+    "help": ".help_command",
 }
 COMMANDS = tuple(COMMAND_MODULES)
 
@@ -46,6 +47,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         if args and args[0] in COMMANDS:
             status = _command(args[0])(args[1:], os.environ, sys.stdout, sys.stderr)
+        elif not args:  # a person trying the program: what it does and its commands (stdout stays empty)
+            from .credential_process import usage_with_commands
+
+            sys.stderr.write(usage_with_commands())
+            status = EXIT_USAGE_STATUS
+        elif not args[0].startswith("-"):
+            raise unknown_command(args[0])
         else:
             from . import credential_process
 
@@ -79,6 +87,26 @@ def main(argv: Optional[List[str]] = None) -> int:
             verbose,
             sys.stderr,
         )
+
+
+EXIT_USAGE_STATUS = 2  # errors.EXIT_USAGE, without importing the error classes on the hit path
+
+
+def unknown_command(word: str) -> Exception:
+    """The error for a first word that is no command, naming the likeliest one meant."""
+    from difflib import get_close_matches
+
+    from ..errors import UnknownCommandError
+    from ..redact import printable
+
+    close = get_close_matches(word, COMMANDS, n=1, cutoff=0.7)
+    shown = printable(word)[:60]
+    if close:
+        return UnknownCommandError(f"unknown command '{shown}' (did you mean '{close[0]}'?); see mfa-process help")
+    return UnknownCommandError(
+        f"unknown command '{shown}'; the commands are {', '.join(COMMANDS)}, and the plugin form is "
+        "mfa-process --profile NAME; see mfa-process help"
+    )
 
 
 def _command(name: str) -> Command:

@@ -14,7 +14,8 @@ from ..config.settings import (
     DEFAULT_STS_TIMEOUT,
     LOCK_TIMEOUT_MARGIN,
     MAX_DURATION,
-    MIN_DURATION,
+    SETTING_SOURCES,
+    SHORTEST_DURATION,
     resolve_settings,
 )
 from ..errors import EXIT_USAGE
@@ -38,8 +39,24 @@ class ArgumentParser(argparse.ArgumentParser):
     _streams: Optional[Tuple[TextIO, TextIO]] = None
 
     def parse(self, argv: List[str], stdout: TextIO, stderr: TextIO) -> argparse.Namespace:
+        """``argv`` parsed; an unknown option is named before a missing required one (argparse
+        would say "--profile is required" for `--profile-name x` or `--bogus`)."""
         self._streams = (stdout, stderr)
-        return self.parse_args(argv)
+        required = [action for action in self._actions if action.required]
+        for action in required:
+            action.required = False
+        try:
+            args, extras = self.parse_known_args(argv)
+        finally:
+            for action in required:
+                action.required = True
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        missing = [action for action in required if getattr(args, action.dest) in (None, action.default)]
+        if missing:
+            names = ", ".join("/".join(action.option_strings) or action.dest for action in missing)
+            self.error(f"the following arguments are required: {names}")
+        return args
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"mfa-process: {message}; see {self.prog} --help\n")
@@ -74,57 +91,68 @@ def add_profile_option(parser: argparse.ArgumentParser, required: bool = True) -
 
 
 def add_session_options(parser: argparse.ArgumentParser) -> None:
-    """The options of every command that gets a session."""
+    """The options of every command that gets a session; each help ends with every way to set it
+    (config.settings.SETTING_SOURCES) and its default."""
     add_profile_option(parser)
-    parser.add_argument(
-        "--mfa-serial", metavar="ARN", help="MFA device ARN or serial (default: mfa_serial of the profile)"
-    )
-    parser.add_argument(
-        "--duration",
-        metavar="SECONDS",
-        help=(
-            f"session length, {MIN_DURATION + 1}..{MAX_DURATION} "
-            f"(default: $MFA_PROCESS_DURATION, duration_seconds, {DEFAULT_DURATION})"
-        ),
-    )
-    parser.add_argument(
+
+    def setting(flag: str, metavar: str, what: str, default: Optional[str]) -> None:
+        then = f"default: {default}" if default is not None else "one of them is required"
+        parser.add_argument(flag, metavar=metavar, help=f"{what} ({ways_to_set(flag)}; {then})")
+
+    setting("--mfa-serial", "ARN", "MFA device ARN or serial", None)
+    setting("--duration", "SECONDS", f"session length, {SHORTEST_DURATION}..{MAX_DURATION}", f"{DEFAULT_DURATION}")
+    setting(
         "--max-mfa-age",
-        metavar="DURATION",
-        help="serve a session only this long after its MFA (3600, 90m, 1h), as a policy on aws:MultiFactorAuthAge "
-        "allows (default: $MFA_PROCESS_MAX_MFA_AGE, mfa_max_age, no limit)",
+        "DURATION",
+        "serve a session only this long after its MFA (3600, 90m, 1h), as a policy on aws:MultiFactorAuthAge allows",
+        "no limit",
     )
     parser.add_argument(
         "--min-remaining",
         metavar="DURATION",
-        help="get a new session now unless the cached one has this long left (4h, 90m, 3600); for long runs",
+        help="get a new session now unless the cached one has this long left (4h, 90m, 3600); for long runs "
+        "(flag only; default: the 15-minute refresh margin)",
     )
-    parser.add_argument("--token-code", metavar="CODE", help="the 6-digit code, instead of asking on the terminal")
-    parser.add_argument("--refresh", action="store_true", help="get a new session even if a cached one is valid")
     parser.add_argument(
+        "--token-code",
+        metavar="CODE",
+        help="the 6-digit code, instead of asking on the terminal (flag only; default: ask)",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="get a new session even if a cached one is valid (flag only; default: off)",
+    )
+    setting(
         "--prompt",
-        metavar="SOURCE",
-        help=f"where the code comes from: {', '.join(PROMPTS)}, or several comma-separated, tried in order "
-        "(default: $MFA_PROCESS_PROMPT, mfa_prompt, auto)",
+        "SOURCE",
+        f"where the code comes from: {', '.join(PROMPTS)}, or several comma-separated, tried in order",
+        "auto",
     )
-    parser.add_argument(
-        "--prompt-timeout",
-        metavar="SECONDS",
-        help="give up waiting for the code after this long "
-        f"(default: $MFA_PROCESS_PROMPT_TIMEOUT, mfa_prompt_timeout, {DEFAULT_PROMPT_TIMEOUT:g})",
+    setting(
+        "--prompt-timeout", "SECONDS", "give up waiting for the code after this long", f"{DEFAULT_PROMPT_TIMEOUT:g}"
     )
-    parser.add_argument(
+    setting(
         "--sts-timeout",
-        metavar="SECONDS",
-        help="give up on the STS call after this long, retries included "
-        f"(default: $MFA_PROCESS_STS_TIMEOUT, mfa_sts_timeout, {DEFAULT_STS_TIMEOUT:g})",
+        "SECONDS",
+        "give up on the STS call after this long, retries included",
+        f"{DEFAULT_STS_TIMEOUT:g}",
     )
-    parser.add_argument(
+    setting(
         "--lock-timeout",
-        metavar="SECONDS",
-        help="longest wait for another prompting mfa-process (default: $MFA_PROCESS_LOCK_TIMEOUT, mfa_lock_timeout, "
-        f"prompt timeout per code source + STS timeout + {LOCK_TIMEOUT_MARGIN:g})",
+        "SECONDS",
+        "longest wait for another prompting mfa-process",
+        f"prompt timeout per code source + STS timeout + {LOCK_TIMEOUT_MARGIN:g}",
     )
     add_verbose_option(parser)
+
+
+def ways_to_set(flag: str) -> str:
+    """``or $MFA_PROCESS_DURATION, or duration_seconds in the base profile``: the ways besides the
+    flag, in precedence order."""
+    env_name, profile_key = SETTING_SOURCES[flag]
+    ways = ([f"${env_name}"] if env_name else []) + [f"{profile_key} in the base profile"]
+    return "or " + ", or ".join(ways)
 
 
 def add_verbose_option(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 USAGE = """\
 mfa-process --profile NAME [options]      print credential_process JSON
        mfa-process COMMAND [options]            login, status, logout, env, exec, serve,
-                                                configure, add, remove, rotate"""
+                                                configure, add, remove, rotate, help"""
 
 DESCRIPTION = """\
 AWS credential_process plugin: MFA-backed session credentials from STS GetSessionToken,
@@ -45,7 +45,14 @@ commands (mfa-process COMMAND --help for each):
   add        mfa-process add --profile base              store the base keys in the OS keyring
   remove     mfa-process remove --profile base           delete them from the keyring
   rotate     mfa-process rotate --profile base           a new access key; the old one deleted at AWS
+  help       mfa-process help exec                       the same as mfa-process exec --help
 """
+
+
+def usage_with_commands() -> str:
+    """What a bare `mfa-process` prints: the usage and the commands, without every option."""
+    commands = EXAMPLES[EXAMPLES.index("commands (") :]
+    return f"usage: {USAGE}\n\n{DESCRIPTION}\n\n{commands}\nmfa-process --help for the plugin's options\n"
 
 
 def build_parser() -> ArgumentParser:

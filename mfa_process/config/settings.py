@@ -28,12 +28,26 @@ LOCK_TIMEOUT_MARGIN = 5.0  # a waiter outlasts a holder that waits out both its 
 # botocore refreshes under 15 minutes left; serving less makes it run us before every call, so
 # a session is served only with more left, and no duration may be that short.
 REFRESH_MARGIN_SECONDS = 15 * 60
+SHORTEST_DURATION = REFRESH_MARGIN_SECONDS + 1  # the one range every message and --help gives: 901..129600
 # `mfa_key_store = keyring` in the base profile: its keys are in the OS keyring (keystore/). The
 # cache names their sessions by `mfa_key_id`, the ID add and rotate record beside it, so that a
 # hit needs no keyring; and a session signed by a key rotate replaced is never served again.
 KEY_STORE_OPTION = "mfa_key_store"
 KEY_ID_OPTION = "mfa_key_id"
 KEYRING_STORE = "keyring"
+
+
+# Where each setting comes from besides its flag, in precedence order after it: the environment
+# variable and the base profile's key. `--help` is written from this table, so it never drifts.
+SETTING_SOURCES = {
+    "--mfa-serial": (None, "mfa_serial"),
+    "--duration": ("MFA_PROCESS_DURATION", "duration_seconds"),
+    "--max-mfa-age": ("MFA_PROCESS_MAX_MFA_AGE", "mfa_max_age"),
+    "--prompt": ("MFA_PROCESS_PROMPT", "mfa_prompt"),
+    "--prompt-timeout": ("MFA_PROCESS_PROMPT_TIMEOUT", "mfa_prompt_timeout"),
+    "--sts-timeout": ("MFA_PROCESS_STS_TIMEOUT", "mfa_sts_timeout"),
+    "--lock-timeout": ("MFA_PROCESS_LOCK_TIMEOUT", "mfa_lock_timeout"),
+}
 
 
 class Settings:
@@ -125,36 +139,37 @@ def resolve_settings(
     check_credential_process(profile_name, profile.get("credential_process", ""))
     key_store = _key_store(profile_name, profile, from_config, from_credentials, environ)
 
-    def pick(flag_value: object, flag: str, env_name: Optional[str], profile_key: str) -> Tuple[object, str]:
+    def pick(flag_value: object, flag: str) -> Tuple[object, str]:
+        env_name, profile_key = SETTING_SOURCES[flag]
         return _pick(flag_value, flag, env_name, environ, profile_key, profile_name, profile)
 
-    serial, _ = pick(mfa_serial, "--mfa-serial", None, "mfa_serial")
+    serial, _ = pick(mfa_serial, "--mfa-serial")
     if not serial:
         raise InvalidMfaSerialError(
             f"profile '{profile_name}' has no mfa_serial; add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME` "
             "to it, or pass --mfa-serial"
         )
     waited = _seconds(
-        *pick(prompt_timeout, "--prompt-timeout", "MFA_PROCESS_PROMPT_TIMEOUT", "mfa_prompt_timeout"),
+        *pick(prompt_timeout, "--prompt-timeout"),
         what="prompt timeout",
         default=DEFAULT_PROMPT_TIMEOUT,
     )
     sts_waited = _seconds(
-        *pick(sts_timeout, "--sts-timeout", "MFA_PROCESS_STS_TIMEOUT", "mfa_sts_timeout"),
+        *pick(sts_timeout, "--sts-timeout"),
         what="STS timeout",
         default=DEFAULT_STS_TIMEOUT,
     )
-    code_sources = _prompt(*pick(prompt, "--prompt", "MFA_PROCESS_PROMPT", "mfa_prompt"))
+    code_sources = _prompt(*pick(prompt, "--prompt"))
     # a chain may wait out the prompt timeout once per source before one answers
     asking = waited * _source_count(code_sources, profile.get("mfa_process") or None, environ)
-    session_duration = _duration(*pick(duration, "--duration", "MFA_PROCESS_DURATION", "duration_seconds"))
-    mfa_age = _max_mfa_age(*pick(max_mfa_age, "--max-mfa-age", "MFA_PROCESS_MAX_MFA_AGE", "mfa_max_age"))
+    session_duration = _duration(*pick(duration, "--duration"))
+    mfa_age = _max_mfa_age(*pick(max_mfa_age, "--max-mfa-age"))
     return Settings(
         profile=profile_name,
         device=parse_mfa_serial(str(serial)),
         duration=session_duration,
         lock_timeout=_seconds(
-            *pick(lock_timeout, "--lock-timeout", "MFA_PROCESS_LOCK_TIMEOUT", "mfa_lock_timeout"),
+            *pick(lock_timeout, "--lock-timeout"),
             what="lock timeout",
             default=asking + sts_waited + LOCK_TIMEOUT_MARGIN,
         ),
@@ -185,7 +200,8 @@ def max_mfa_age_of(profile_name: str, environ: Mapping[str, str]) -> Optional[in
     when there is none. Raises ConfigError as a run would (a malformed value, an unreadable file)."""
     from_config, from_credentials = read_profile(profile_name, environ)
     profile = merge_profile(from_config, from_credentials)
-    return _max_mfa_age(*_pick(None, "", "MFA_PROCESS_MAX_MFA_AGE", environ, "mfa_max_age", profile_name, profile))
+    env_name, profile_key = SETTING_SOURCES["--max-mfa-age"]
+    return _max_mfa_age(*_pick(None, "", env_name, environ, profile_key, profile_name, profile))
 
 
 def _key_store(
@@ -239,14 +255,11 @@ def _duration(value: object, source: str) -> int:
         seconds = int(str(value).strip())
     except ValueError:
         raise InvalidDurationError(f"duration '{value}' ({source}) is not a whole number of seconds") from None
-    if not MIN_DURATION <= seconds <= MAX_DURATION:
+    if not SHORTEST_DURATION <= seconds <= MAX_DURATION:
         raise InvalidDurationError(
-            f"duration {seconds} s ({source}) is outside {MIN_DURATION}..{MAX_DURATION}, the range STS accepts"
-        )
-    if seconds <= REFRESH_MARGIN_SECONDS:
-        raise InvalidDurationError(
-            f"duration {seconds} s ({source}) is not longer than the {REFRESH_MARGIN_SECONDS // 60}-minute "
-            "refresh margin, so every SDK call would prompt again; use more, for example 3600"
+            f"duration {seconds} s ({source}) is outside {SHORTEST_DURATION}..{MAX_DURATION}: STS accepts at most "
+            f"{MAX_DURATION}, and a session must outlast the {REFRESH_MARGIN_SECONDS // 60}-minute refresh margin "
+            "or every SDK call would prompt again; for example 3600"
         )
     return seconds
 
