@@ -11,7 +11,7 @@ from ..keystore.key_entry import key_from_environment, key_from_terminal
 from ..keystore.keyring_moves import add_to_keyring
 from ..keystore.keyring_store import DEFAULT_TIMEOUT
 from ..redact import printable as shown
-from .common import add_verbose_option, log_out_profile, new_parser, warner
+from .common import ArgumentParser, add_verbose_option, log_out_profile, new_parser, warner
 
 EXAMPLES = """\
 examples:
@@ -21,7 +21,8 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process add",
         "Store a base profile's long-term access key in the OS keyring, and record in ~/.aws/config "
@@ -39,7 +40,11 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         help="move the profile's key out of the AWS credentials file (no backup keeps it)",
     )
     add_verbose_option(parser)
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     check_profile_name("--profile", args.profile)
     file_store = CredentialsFileStore(args.profile, environ)
     if args.from_credentials_file:

@@ -12,7 +12,7 @@ import sys
 from typing import List, Mapping, TextIO
 
 from ..config.configure import configure_profile, plugin_command
-from .common import add_profile_option, add_verbose_option, new_parser
+from .common import ArgumentParser, add_profile_option, add_verbose_option, new_parser
 
 EXAMPLES = """\
 examples:
@@ -22,7 +22,8 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process configure",
         "Add a profile that runs mfa-process for a base profile, and set the base's mfa_serial.",
@@ -35,7 +36,11 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     )
     parser.add_argument("--force", action="store_true", help="replace a different credential_process in NEW_PROFILE")
     add_verbose_option(parser)
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
 
     done = configure_profile(
         args.profile,

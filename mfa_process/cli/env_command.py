@@ -11,7 +11,7 @@ from typing import List, Mapping, TextIO
 
 from ..session.chain import build_provider
 from ..session.shell_env import SHELLS, credential_variables, render, stale_variables
-from .common import add_session_options, new_parser, session_settings, warner
+from .common import ArgumentParser, add_session_options, new_parser, session_settings, warner
 
 EXAMPLES = """\
 examples:
@@ -21,13 +21,18 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process env", "Print shell lines that set AWS_ACCESS_KEY_ID and friends for an MFA session.", EXAMPLES
     )
     add_session_options(parser)
     parser.add_argument("--shell", choices=SHELLS, default="sh", help="quoting and syntax for this shell (default sh)")
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     settings = session_settings(args, environ)
     credentials = build_provider(settings, environ, warner(stderr)).retrieve()
     variables = credential_variables(credentials, settings.region, settings.profile)

@@ -16,7 +16,15 @@ from ..errors import ConfigError
 from ..session.chain import build_provider
 from ..session.shell_env import command_environment, container_environment
 from ..system import run_command
-from .common import add_server_options, add_session_options, new_parser, open_server, session_settings, warner
+from .common import (
+    ArgumentParser,
+    add_server_options,
+    add_session_options,
+    new_parser,
+    open_server,
+    session_settings,
+    warner,
+)
 
 EXAMPLES = """\
 examples:
@@ -29,7 +37,8 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process exec",
         "Run a command with an MFA session's keys in its environment; with --server, with a local\n"
@@ -46,7 +55,11 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     )
     add_server_options(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise ConfigError(f"no command to run; for example: mfa-process exec --profile {args.profile} -- aws s3 ls")

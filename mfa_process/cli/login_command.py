@@ -12,7 +12,7 @@ from typing import List, Mapping, TextIO
 from ..config.settings import Settings
 from ..session.chain import build_provider
 from ..session.credentials import Credentials
-from .common import add_session_options, local_time, new_parser, session_settings, time_left, warner
+from .common import ArgumentParser, add_session_options, local_time, new_parser, session_settings, time_left, warner
 
 EXAMPLES = """\
 examples:
@@ -22,12 +22,17 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process login", "Start an MFA session now, so that every process is served from the cache.", EXAMPLES
     )
     add_session_options(parser)
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     settings = session_settings(args, environ)
     provider = build_provider(settings, environ, warner(stderr))
     cached = None if settings.refresh else provider.cached()

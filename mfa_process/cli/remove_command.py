@@ -9,7 +9,7 @@ from ..errors import KeyringEntryError, NoTerminalError, PromptAbortedError
 from ..keystore.keyring_moves import remove_from_keyring
 from ..keystore.keyring_store import DEFAULT_TIMEOUT, KeyringStore
 from ..redact import printable as shown
-from .common import add_verbose_option, log_out_profile, new_parser
+from .common import ArgumentParser, add_verbose_option, log_out_profile, new_parser
 
 EXAMPLES = """\
 examples:
@@ -18,7 +18,8 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process remove",
         "Delete a base profile's access key from the OS keyring (not at AWS: the key stays active there "
@@ -28,7 +29,11 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     parser.add_argument("--profile", required=True, metavar="NAME", help="the base profile whose key to delete")
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     add_verbose_option(parser)
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     check_profile_name("--profile", args.profile)
     store = KeyringStore(args.profile, environ)
     try:

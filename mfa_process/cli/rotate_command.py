@@ -6,7 +6,7 @@ from typing import List, Mapping, TextIO
 
 from ..redact import printable as shown
 from ..session.key_rotation import PROPAGATION_TIMEOUT, KeyRotation
-from .common import add_session_options, new_parser, session_settings, warner
+from .common import ArgumentParser, add_session_options, new_parser, session_settings, warner
 
 EXAMPLES = """\
 examples:
@@ -15,7 +15,8 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process rotate",
         "Replace the base profile's access key: create a new one with the MFA session, store it where the old "
@@ -24,7 +25,11 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
         EXAMPLES,
     )
     add_session_options(parser)
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     settings = session_settings(args, environ)
 
     def report(step: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import List, Mapping, TextIO
 
 from ..session.shell_env import SHELLS, container_stale_variables, container_variables, render
-from .common import add_server_options, add_session_options, new_parser, open_server
+from .common import ArgumentParser, add_server_options, add_session_options, new_parser, open_server
 
 EXAMPLES = """\
 examples:
@@ -21,7 +21,8 @@ examples:
 """
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser(
         "mfa-process serve",
         "Serve an MFA session (renewed ahead of expiry) to SDKs through a local container-credentials\n"
@@ -31,7 +32,11 @@ def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: Tex
     add_session_options(parser)
     add_server_options(parser)
     parser.add_argument("--shell", choices=SHELLS, default="sh", help="syntax of the printed lines (default sh)")
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     with open_server(args, environ, stderr) as server:
         server.begin(environ)
         variables = container_variables(server.url, server.token, server.region, args.profile)

@@ -15,7 +15,7 @@ from ..redact import printable as shown
 from ..session.cache import CachedSession
 from ..session.chain import session_cache
 from ..session.credentials import REFRESH_MARGIN_SECONDS, served_until
-from .common import add_profile_option, add_verbose_option, local_time, new_parser, time_left, warner
+from .common import ArgumentParser, add_profile_option, add_verbose_option, local_time, new_parser, time_left, warner
 
 EXAMPLES = """\
 examples:
@@ -28,12 +28,17 @@ COLUMNS = ("PROFILE", "MFA DEVICE", "ACCOUNT", "DURATION", "EXPIRES", "LEFT", "M
 KEY_COLUMNS = ("BASE PROFILE", "KEYS IN", "KEY AGE")
 
 
-def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+def build_parser() -> ArgumentParser:
+    """The options, read by `run` and by the shell completion scripts (cli/completion_scripts)."""
     parser = new_parser("mfa-process status", "List cached MFA sessions.", EXAMPLES)
     add_profile_option(parser, required=False)
     parser.add_argument("--json", action="store_true", help="one JSON array, for scripts")
     add_verbose_option(parser)
-    args = parser.parse(argv, stdout, stderr)
+    return parser
+
+
+def run(argv: List[str], environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    args = build_parser().parse(argv, stdout, stderr)
     cache = session_cache(environ)
     entries = list(cache.entries())  # each file read once
     damaged = [path for path, session in entries if session is None]
