@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "add": ".add_command",
     "remove": ".remove_command",
     "rotate": ".rotate_command",
+    "completion": ".completion_command",
     "help": ".help_command",
 }
 COMMANDS = tuple(COMMAND_MODULES)
