@@ -30,6 +30,7 @@ LAYERS: Dict[str, int] = {
     "keystore": 4,
     "session": 5,
     "server": 6,
+    "doctor": 6,
     "cli": 7,
     "__main__": 8,
     "__init__": 8,

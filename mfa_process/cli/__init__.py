@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "add": ".add_command",
     "remove": ".remove_command",
     "rotate": ".rotate_command",
+    "doctor": ".doctor_command",
     "completion": ".completion_command",
     "help": ".help_command",
 }

@@ -45,6 +45,7 @@ commands (mfa-process COMMAND --help for each):
   add        mfa-process add --profile base              store the base keys in the OS keyring
   remove     mfa-process remove --profile base           delete them from the keyring
   rotate     mfa-process rotate --profile base           a new access key; the old one deleted at AWS
+  doctor     mfa-process doctor --profile base           check every link of the setup; name the fix
   completion eval "$(mfa-process completion bash)"       TAB-complete in bash (or zsh, fish)
   help       mfa-process help exec                       the same as mfa-process exec --help
 """
