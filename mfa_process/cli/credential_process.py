@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 USAGE = """\
 mfa-process --profile NAME [options]      print credential_process JSON
        mfa-process COMMAND [options]            login, status, logout, env, exec, serve,
-                                                configure, add, remove, rotate, help"""
+                                                configure, add, remove, rotate, doctor,
+                                                completion, help"""
 
 DESCRIPTION = """\
 AWS credential_process plugin: MFA-backed session credentials from STS GetSessionToken,
