@@ -693,7 +693,9 @@ def test_commands_the_readme_runs_exist() -> None:
     spans = [span for _, span in code_spans(prose)] + [line for fence in fences for line in fence.lines]
 
     # where a command line starts: a span or line, a shell prompt, `$(`, a setting's value, a backtick
-    named = {match for span in spans for match in re.findall(r"(?:^|\$ |\$\(|= |`)mfa-process ([a-z][\w-]*)", span)}
+    named = {
+        match for span in spans for match in re.findall(r"(?:^|\$ |\$\(|= |`)mfa-process ([a-z][\w-]*)(?![\w<-])", span)
+    }
 
     assert named, "README.md names no command: is the pattern right?"
     assert sorted(named - set(COMMANDS)) == []
