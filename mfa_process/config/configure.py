@@ -181,7 +181,7 @@ def _verify(before: Tuple[RawConfig, Dict[str, str]], text: str, edits: Dict[str
 def _check_may_replace(current: str, section: str, base_profile: str) -> None:
     """Without --force, only mfa-process's own line for the same base profile is updated."""
     if _is_mfa_process(current):
-        theirs = _profile_argument(_split(current))
+        theirs = profile_argument(_split(current))
         if theirs == base_profile:
             return
         if theirs is not None:
@@ -195,7 +195,7 @@ def _check_may_replace(current: str, section: str, base_profile: str) -> None:
     )
 
 
-def _profile_argument(words: List[str]) -> Optional[str]:
+def profile_argument(words: List[str]) -> Optional[str]:
     """The --profile an mfa-process command line names (the last one, as argparse takes it)."""
     found = None
     for index, word in enumerate(words):

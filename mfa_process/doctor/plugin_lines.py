@@ -15,7 +15,7 @@ from typing import Callable, List, Mapping, Optional, Tuple
 
 from .. import __version__
 from ..config.aws_files import credential_settings, merge_profile
-from ..config.configure import credential_process_line, plugin_command
+from ..config.configure import credential_process_line, plugin_command, profile_argument
 from ..config.recursion_guard import calls_mfa_process
 from .files import Profiles
 from .report import Finding, fail, ok, warning
@@ -120,17 +120,6 @@ def check_plugin_line(
             f"name this one by its path: credential_process = {wanted}",
         )
     return _same_program(subject, found, module_words, line.target, this, wanted, run_version or run_for_version)
-
-
-def profile_argument(words: List[str]) -> Optional[str]:
-    """The --profile a command line names (the last one, as argparse takes it)."""
-    found = None
-    for index, word in enumerate(words):
-        if word == "--profile" and index + 1 < len(words):
-            found = words[index + 1]
-        elif word.startswith("--profile="):
-            found = word[len("--profile=") :]
-    return found
 
 
 def resolve_program(program: str, environ: Mapping[str, str]) -> Optional[str]:

@@ -69,15 +69,7 @@ class Endpoint:
             credentials = self._current()
         except SessionUnavailableError as error:
             return 503, _error("CredentialsUnavailable", f"mfa-process: {error}")
-        answer = {
-            "AccessKeyId": credentials.access_key_id,
-            "SecretAccessKey": credentials.secret_access_key,
-            "Token": credentials.session_token,
-            "Expiration": credentials.expiration,
-        }
-        if credentials.account_id:
-            answer["AccountId"] = credentials.account_id
-        return 200, answer
+        return 200, credentials.container_output()
 
 
 def _error(code: str, message: str) -> Dict[str, str]:

@@ -85,6 +85,18 @@ class Credentials:
             output["AccountId"] = self.account_id
         return output
 
+    def container_output(self) -> Dict[str, Any]:
+        """The container-credentials (ECS) answer: the same keys, as `Token`."""
+        output = {
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "Token": self.session_token,
+            "Expiration": self.expiration,
+        }
+        if self.account_id:
+            output["AccountId"] = self.account_id
+        return output
+
     def to_json(self) -> str:
         return json.dumps(self.process_output(), indent=2)
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import CommandNotFoundError, CommandNotRunnableError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     import subprocess
@@ -61,12 +59,10 @@ def run_command(argv: List[str], environ: Dict[str, str]) -> int:
     }
     try:
         os.execvpe(argv[0], argv, environ)
-    except FileNotFoundError:
-        raise CommandNotFoundError(f"command not found: {argv[0]}; check its name and PATH") from None
-    except OSError as error:
-        raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
-    except ValueError:  # an empty name, or a NUL in an argument: nothing the OS could run
-        raise CommandNotRunnableError(f"cannot run {argv[0]!r}: empty, or holds a NUL character") from None
+    except (OSError, ValueError) as error:  # ValueError: an empty name, or a NUL in an argument
+        from .command_errors import start_error
+
+        raise start_error(argv[0], error) from None
     finally:  # reached only when nothing was run: this process goes on with Python's own dispositions
         for signum, previous in restored.items():
             signal.signal(signum, previous)
@@ -87,12 +83,10 @@ def start_command(argv: List[str], environ: Dict[str, str]) -> subprocess.Popen[
 
     try:
         return subprocess.Popen(argv, env=environ)
-    except FileNotFoundError:
-        raise CommandNotFoundError(f"command not found: {argv[0]}; check its name and PATH") from None
-    except OSError as error:
-        raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
-    except ValueError:
-        raise CommandNotRunnableError(f"cannot run {argv[0]!r}: empty, or holds a NUL character") from None
+    except (OSError, ValueError) as error:
+        from .command_errors import start_error
+
+        raise start_error(argv[0], error) from None
 
 
 def forwarding_signals(process: subprocess.Popen[bytes]) -> ContextManager[None]:

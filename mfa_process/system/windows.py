@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 
-from ..errors import CommandNotFoundError, CommandNotRunnableError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the cache-hit path
 if TYPE_CHECKING:
     from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Tuple
@@ -104,12 +102,10 @@ def kill_process_tree(process: subprocess.Popen[Any]) -> None:
 def start_command(argv: List[str], environ: Dict[str, str]) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(argv, env=environ)
-    except FileNotFoundError:
-        raise CommandNotFoundError(f"command not found: {argv[0]}; check its name and PATH") from None
-    except OSError as error:
-        raise CommandNotRunnableError(f"cannot run {argv[0]}: {error.strerror}") from None
-    except ValueError:
-        raise CommandNotRunnableError(f"cannot run {argv[0]!r}: empty, or holds a NUL character") from None
+    except (OSError, ValueError) as error:
+        from .command_errors import start_error
+
+        raise start_error(argv[0], error) from None
 
 
 def run_command(argv: List[str], environ: Dict[str, str]) -> int:
