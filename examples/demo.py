@@ -312,11 +312,19 @@ def boto3_python(mfa_process: str, path: str) -> Optional[str]:
     return next((python for python in script_pythons(mfa_process, path) if imports_boto3(python)), None)
 
 
+LOCAL_BIN = Path.home() / ".local" / "bin"  # pipx's folder for programs, and README's venv recipe's
+
+
 def find_programs(bin_dir: str) -> Tuple[Optional[str], Optional[str], str]:
     """(mfa-process, a Python with boto3, the PATH for the demo's programs): mfa-process beside this
     Python first, else on PATH; its folder first on the PATH, so the one found is the one run."""
     path = bin_dir + os.pathsep + os.environ.get("PATH", os.defpath)
     mfa_process = shutil.which("mfa-process", path=path)
+    if mfa_process is None:  # installed where pipx and README's venv recipe put it, not on PATH yet
+        mfa_process = shutil.which("mfa-process", path=str(LOCAL_BIN))
+        if mfa_process is not None:
+            say(f"note: mfa-process is in {LOCAL_BIN}, which is not on your PATH: run `pipx ensurepath`")
+            say("      and open a new terminal before you use it yourself; the demo runs it from there.")
     if mfa_process is None:
         return None, None, path
     path = str(Path(mfa_process).parent) + os.pathsep + path

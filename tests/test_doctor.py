@@ -146,7 +146,10 @@ def test_without_the_variables_the_files_are_looked_for_under_home(home: Home, m
     findings, _ = check_files({"HOME": str(home.root)})
 
     assert findings[0].what == f"config file {home.config}: not found"
-    assert findings[0].fix.startswith("create it with `mfa-process configure --profile BASE --mfa-serial ARN`")
+    assert findings[0].fix.startswith(
+        "put your access keys in a profile first (`aws configure --profile BASE`), then "
+        "create it with `mfa-process configure --profile BASE --mfa-serial ARN`"
+    )
 
 
 def test_a_missing_config_file_fails_and_a_missing_credentials_file_does_not(home: Home) -> None:

@@ -127,11 +127,13 @@ def test_a_missing_config_file_names_configure(home: AwsHome) -> None:
     assert result.returncode == 1
     assert line(result.stdout, "FAIL     config file") == (
         f"FAIL     config file {home.config_file} (from AWS_CONFIG_FILE): not found\n"
-        "         fix: create it with `mfa-process configure --profile BASE --mfa-serial ARN`, "
+        "         fix: put your access keys in a profile first (`aws configure --profile BASE`), then "
+        "create it with `mfa-process configure --profile BASE --mfa-serial ARN`, "
         "or point AWS_CONFIG_FILE at yours"
     )
     assert result.stdout.splitlines()[-1].endswith(
-        "first fix: create it with `mfa-process configure --profile BASE --mfa-serial ARN`, "
+        "first fix: put your access keys in a profile first (`aws configure --profile BASE`), then "
+        "create it with `mfa-process configure --profile BASE --mfa-serial ARN`, "
         "or point AWS_CONFIG_FILE at yours"
     )
 

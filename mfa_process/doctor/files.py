@@ -14,7 +14,10 @@ from .report import FAIL, Finding, fail, from_message, ok, warning
 
 CONFIG_VARIABLE = "AWS_CONFIG_FILE"
 CREDENTIALS_VARIABLE = "AWS_SHARED_CREDENTIALS_FILE"
-SETUP_FIX = "create it with `mfa-process configure --profile BASE --mfa-serial ARN`"
+SETUP_FIX = (
+    "put your access keys in a profile first (`aws configure --profile BASE`), then "
+    "create it with `mfa-process configure --profile BASE --mfa-serial ARN`"
+)
 
 Profiles = Dict[str, Tuple[Dict[str, str], Dict[str, str]]]
 
