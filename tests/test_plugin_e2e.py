@@ -256,7 +256,7 @@ LOCAL_FAILURES = {
         "",
         ["mfa-process itself"],
     ),
-    "missing --profile": ([], None, None, ["--profile"]),
+    "missing --profile": (["--duration", "3600"], None, None, ["the following arguments are required: --profile"]),
 }
 
 
