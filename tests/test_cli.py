@@ -195,7 +195,12 @@ def test_bare_mfa_process_shows_the_usage_and_every_command_on_stderr(capsys):
         (["lgoin", "--profile", "base"], "unknown command 'lgoin' (did you mean 'login'?); see mfa-process help"),
         (["help", "stauts"], "unknown command 'stauts' (did you mean 'status'?); see mfa-process help"),
         (["--bogus"], "unrecognized arguments: --bogus; see mfa-process --help"),
-        (["--profile-name", "base"], "unrecognized arguments: --profile-name base; see mfa-process --help"),
+        (
+            ["--profile-name", "base"],
+            "unrecognized arguments: --profile-name and 1 other word (not shown); see mfa-process --help",
+        ),
+        (["--prof", "base"], "unrecognized arguments: --prof and 1 other word (not shown); see mfa-process --help"),
+        (["--profile", "base", "stray"], "unrecognized arguments: 1 word (not shown); see mfa-process --help"),
         (["status", "--bogus"], "unrecognized arguments: --bogus; see mfa-process status --help"),
     ],
 )

@@ -189,7 +189,7 @@ def test_zsh_completes_every_command_its_options_and_values(found):
     assert "'--profile=[base profile with long-term keys and mfa_serial]:NAME:_mfa_process_profiles'" in login
     assert f"'--prompt=[where the code comes from]:SOURCE:{{_values -s , SOURCE {' '.join(PROMPTS)}}}'" in login
     assert "'*::command:_normal'" in text[text.index("\n_mfa_process_command_exec() {") :]
-    assert "_call_program profiles $_mfa_process_program completion --profiles 2>/dev/null" in text
+    assert "_call_program profiles ${(q)program} completion --profiles 2>/dev/null" in text  # never evaluated
 
 
 def test_fish_completes_every_command_its_options_and_values(found):
@@ -261,7 +261,7 @@ def test_completion_prints_the_script_of_the_shell_named(shell, capsys):
     [
         (["completion"], "the following arguments are required: shell"),
         (["completion", "tcsh"], "invalid choice: 'tcsh'"),
-        (["completion", "bash", "zsh"], "unrecognized arguments: zsh"),
+        (["completion", "bash", "zsh"], "unrecognized arguments: 1 word (not shown)"),
     ],
 )
 def test_a_missing_or_unknown_shell_is_named_in_one_line(argv, message, capsys):

@@ -224,12 +224,6 @@ def peak_memory_kib(setup: Setup, argv: List[str], timeout: float = 120) -> int:
 # --- the command line's edge ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.py ArgumentParser.error writes argparse's message as it is, past redact and printable: "
-    "an escape sequence in an unknown argument or an ambiguous --opt=VALUE reaches the terminal, a newline forges "
-    "a second `mfa-process:` line; pass the message through printable(redact(...)) as main's _fail does",
-)
 @pytest.mark.parametrize(
     "args",
     [
@@ -248,13 +242,6 @@ def test_a_usage_error_reaches_the_terminal_escaped_in_one_line(setup: Setup, ar
     assert not unsafe(result.stderr), result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.py ArgumentParser.parse echoes every unrecognized word: a secret key typed after an "
-    "option that does not exist, --aws-secret-access-key=..., or a code given to a command that takes none "
-    "is repeated on stderr (botocore puts a failed credential_process's stderr in its error, logs keep it); "
-    "name only the unknown options, cut at '=', and count the other words",
-)
 @pytest.mark.parametrize(
     "args, option, secret",
     [
@@ -574,12 +561,6 @@ def test_a_cache_folder_linked_to_a_folder_that_is_not_private_is_a_failure(
     assert stat.S_IMODE(target.stat().st_mode) == (0o700 if owner == "another user" else 0o777)  # never changed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config/aws_files.py _profiles_in reads a file of any size: a 64 MiB file named as the config (a "
-    "disk image, a log) costs `completion --profiles` at every TAB, and doctor and every run, several times "
-    "its size in memory (300 MiB: 2.7 GiB and 10 s); refuse a file larger than an AWS config file can be",
-)
 def test_a_huge_file_named_as_the_config_is_refused_without_reading_it(setup: Setup) -> None:
     huge = setup.root / "disk.img"
     with open(huge, "wb") as file:
@@ -872,15 +853,7 @@ def test_a_profile_name_that_is_shell_code_is_offered_as_one_word_never_run(tmp_
     "shell",
     [
         "bash",
-        pytest.param(
-            "zsh",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli/completion_scripts.py ZSH_HEAD: _call_program evaluates $words[1] as shell code at "
-                "TAB time, so `$(touch PWNED)/mfa-process --profile <TAB>` runs touch (bash and fish take the "
-                "word as a file name); expand only a leading ~/ and pass the word quoted: ${(q)program}",
-            ),
-        ),
+        "zsh",
         "fish",
     ],
 )

@@ -51,7 +51,7 @@ class ArgumentParser(argparse.ArgumentParser):
             for action in required:
                 action.required = True
         if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
+            self.error(unrecognized(extras))
         missing = [action for action in required if getattr(args, action.dest) in (None, action.default)]
         if missing:
             names = ", ".join("/".join(action.option_strings) or action.dest for action in missing)
@@ -59,12 +59,26 @@ class ArgumentParser(argparse.ArgumentParser):
         return args
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"mfa-process: {message}; see {self.prog} --help\n")
+        """One line: argparse quotes what was typed, which must neither add a line nor drive the terminal."""
+        from ..redact import printable, redact
+
+        self.exit(EXIT_USAGE, f"mfa-process: {printable(redact(message))}; see {self.prog} --help\n")
 
     def _print_message(self, message: str, file: Optional[SupportsWrite[str]] = None) -> None:
         if self._streams is not None:
             file = self._streams[1] if file is sys.stderr else self._streams[0]
         super()._print_message(message, file)
+
+
+def unrecognized(extras: List[str]) -> str:
+    """The unknown options by name, never a value typed with them or after them (a secret key given
+    to the wrong option would otherwise be repeated on stderr, which SDKs put in their errors)."""
+    options = [word.split("=", 1)[0] for word in extras if word.startswith("-")]
+    others = len(extras) - len(options)
+    if not options:
+        return f"unrecognized arguments: {others} word{'s' if others != 1 else ''} (not shown)"
+    more = f" and {others} other word{'s' if others != 1 else ''} (not shown)" if others else ""
+    return f"unrecognized arguments: {' '.join(options)}{more}"
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -81,6 +95,7 @@ def new_parser(prog: str, description: str, examples: str, usage: Optional[str] 
         description=description,
         epilog=examples,
         formatter_class=HelpFormatter,
+        allow_abbrev=False,  # `--p=VALUE` is an unknown option, not a guess among --profile, --prompt...
     )
 
 
