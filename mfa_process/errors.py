@@ -12,8 +12,11 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def login_hint(profile: str) -> str:
-    """What to do where no code can be asked for: the one place that spells it."""
-    return f"run `mfa-process login --profile {profile}` in a terminal first"
+    """What to do where no code can be asked for: the one place that spells it. The name is
+    quoted as one shell word: the command is there to be pasted."""
+    from shlex import quote
+
+    return f"run `mfa-process login --profile {quote(profile)}` in a terminal first"
 
 
 class MfaProcessError(Exception):

@@ -307,12 +307,6 @@ def test_doctor_shows_no_secret_and_runs_no_code_command(setup: Setup, secret_gu
     assert not marker.exists(), "doctor ran the code command"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/keys.py _in_file masks whatever aws_access_key_id holds: a secret key pasted there (the two "
-    "values swapped) is shown by its first and last 4 characters; show a value only when it is shaped like a "
-    "key ID (KEY_ID_SHAPE), else its length",
-)
 def test_a_secret_pasted_as_the_key_id_is_not_shown_even_in_part(setup: Setup, secret_guard: SecretGuard) -> None:
     setup.write(credentials=f"[base]\naws_access_key_id = {LOOSE_SECRET}\naws_secret_access_key = {LOOSE_KEY_ID}\n")
 
@@ -351,12 +345,6 @@ def test_names_paths_values_and_a_programs_answer_reach_the_terminal_escaped(
     assert "\\x1b]0;pwned\\x07" in result.stdout  # shown, escaped
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/keys.py, profiles.py, plugin_lines.py and errors.login_hint put profile names into the "
-    "commands of a fix as they are: `mfa-process add --profile ci bot` names profile 'ci', and a name holding "
-    "$(...) runs it when the fix is pasted; quote each name (config.configure.quote_word, shlex.quote)",
-)
 @pytest.mark.parametrize("name", ["ci bot", "$(touch PWNED)"])
 def test_a_command_in_a_fix_names_the_profile_as_one_shell_word(
     setup: Setup, secret_guard: SecretGuard, name: str
@@ -411,12 +399,6 @@ def test_a_version_probe_that_hangs_is_killed_with_what_it_started(setup: Setup,
         kill_pids([read_pid(path) for path in (pid_file, child_file) if path.exists()])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/plugin_lines.py run_for_version: run_helper kills the probe's process group only when it "
-    "times out; a program that answers --version and leaves a child running keeps it after doctor has exited; "
-    "kill the probe's group once its answer is in",
-)
 def test_a_version_probe_leaves_nothing_running(setup: Setup, secret_guard: SecretGuard) -> None:
     child_file = setup.root / "child.pid"
     leaving = setup.program("other/mfa-process", f'sleep 300 &\necho $! > "{child_file}"\necho "mfa-process 0.0.1"\n')
@@ -440,12 +422,6 @@ def test_a_version_probe_that_floods_is_read_in_part_and_escaped(setup: Setup, s
     assert len(result.stdout) < 4000 and not unsafe(result.stdout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/plugin_lines.py check_plugin_line probes each line's program anew: three lines naming one "
-    "program that hangs on --version cost 3 x 5 s (and twenty roles a minute and a half); probe each program "
-    "(path and -m words) once per run",
-)
 def test_lines_naming_one_hanging_program_cost_one_timeout(setup: Setup, secret_guard: SecretGuard) -> None:
     pid_file = setup.root / "probes"
     hanging = setup.program("other/mfa-process", f'echo $$ >> "{pid_file}"\nexec sleep 300\n')
@@ -462,12 +438,6 @@ def test_lines_naming_one_hanging_program_cost_one_timeout(setup: Setup, secret_
         kill_pids([int(pid) for pid in pid_file.read_text().split()] if pid_file.exists() else [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/plugin_lines.py _program takes a line's first word: `env MFA_PROCESS_PROMPT=terminal "
-    "mfa-process --profile base`, a line SDKs run as it should, is a FAIL `runs /usr/bin/env, which is not "
-    "mfa-process` whose fix drops the setting; skip env and its NAME=value words, as code_sources._program does",
-)
 def test_a_line_run_through_env_is_judged_by_the_program_env_runs(setup: Setup, secret_guard: SecretGuard) -> None:
     setup.write(
         config=BASE + "[profile mfa]\ncredential_process = env MFA_PROCESS_PROMPT=terminal mfa-process --profile base\n"
@@ -479,12 +449,6 @@ def test_a_line_run_through_env_is_judged_by_the_program_env_runs(setup: Setup, 
     assert "FAIL     profile mfa: credential_process" not in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/diagnose.py checks --profile NAME as a base profile even when NAME is the profile SDKs use "
-    "(its credential_process runs mfa-process for base): it says to add mfa_serial to [profile mfa] and to run "
-    "`configure --profile mfa`; say that mfa runs mfa-process for base, and check base",
-)
 def test_doctor_given_the_plugin_profile_points_at_its_base_profile(setup: Setup, secret_guard: SecretGuard) -> None:
     result = doctor(setup, secret_guard, "--offline", "--profile", "mfa")
 
@@ -734,13 +698,6 @@ def test_an_endpoint_s_password_is_not_shown(setup: Setup, secret_guard: SecretG
     assert LOOSE_SECRET not in result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/clock.py ask_sts_time catches BotoCoreError, but botocore's ResponseParserError is no "
-    "BotoCoreError: an answer with a Date and a body that is not XML (a proxy's plain-text 403, an empty 403, "
-    "a 307) is a FAIL `could not be checked (unexpected ResponseParserError)`, fix `report it`, exit 1; catch it "
-    "(any error once the headers were noted) and judge the Date",
-)
 def test_an_answer_that_does_not_parse_is_judged_by_its_date(
     setup: Setup, secret_guard: SecretGuard, endpoint: Callable[[str], Endpoint]
 ) -> None:
@@ -752,12 +709,6 @@ def test_an_answer_that_does_not_parse_is_judged_by_its_date(
     assert line(result.stdout, "ok       clock").startswith("ok       clock: within ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/clock.py: parsedate_to_datetime raises OverflowError for a zone offset out of range, which "
-    "is not caught as `its Date header is not a date`: FAIL `could not be checked (unexpected OverflowError)`, "
-    "exit 1; catch OverflowError too",
-)
 def test_a_date_with_an_impossible_zone_is_no_verdict(
     setup: Setup, secret_guard: SecretGuard, endpoint: Callable[[str], Endpoint]
 ) -> None:
@@ -769,12 +720,6 @@ def test_a_date_with_an_impossible_zone_is_no_verdict(
     assert "gave no time (its Date header is not a date)" in line(result.stdout, "warning  clock")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/clock.py: botocore's read_timeout bounds each read, not the answer: an endpoint (or a proxy) "
-    "that sends its answer a byte a second keeps doctor waiting for minutes; give the whole request a deadline "
-    "of TIMEOUT (e.g. read the status line and headers with http.client under a monotonic deadline)",
-)
 def test_a_trickled_answer_is_given_up_in_bounded_time(
     setup: Setup, secret_guard: SecretGuard, endpoint: Callable[[str], Endpoint]
 ) -> None:
@@ -790,12 +735,6 @@ def test_a_trickled_answer_is_given_up_in_bounded_time(
     assert "warning  clock: not checked" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="doctor/clock.py: botocore reads the whole answer (into memory, several times) before the Date is "
-    "looked at: a 256 MiB answer costs doctor over a GiB (2 GB: 5.9 GB and 44 s); read only the status line "
-    "and headers",
-)
 def test_a_huge_answer_is_not_read_whole(setup: Setup, endpoint: Callable[[str], Endpoint]) -> None:
     setup.env["AWS_ENDPOINT_URL_STS"] = endpoint(f"huge:{256 << 20}").url
 

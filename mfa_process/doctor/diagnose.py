@@ -5,6 +5,7 @@ an unexpected error in one check is its finding, not the end of the report."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import Any, Callable, List, Mapping, Optional, Tuple, TypeVar
 
@@ -13,9 +14,17 @@ from .cache_folder import check_cache_folder
 from .clock import Target, check_clock
 from .code_sources import Here, check_code_source, check_here
 from .files import SETUP_FIX, Profiles, check_files
-from .plugin_lines import PluginLine, ThisProgram, VersionRunner, check_plugin_line, plugin_lines
+from .plugin_lines import (
+    PluginLine,
+    ThisProgram,
+    VersionRunner,
+    check_plugin_line,
+    plugin_lines,
+    probe_once,
+    run_for_version,
+)
 from .profiles import BaseProfile, base_profile_names, check_base_profile
-from .report import FAIL, Finding, Report, fail, from_message, warning
+from .report import FAIL, Finding, Report, fail, from_message, ok, warning
 
 T = TypeVar("T")
 DEFAULT_REGION = "us-east-1"  # a hardware serial's, and botocore's when nothing names one
@@ -40,6 +49,8 @@ def diagnose(
     if files.profiles is not None:
         profiles = files.profiles
         lines = plugin_lines(profiles)
+        profile, pointed = _base_of(profile, lines, profiles)
+        report.add(pointed)
         if profile is not None:
             lines = [line for line in lines if line.target == profile]
         names = base_profile_names(profiles, profile, [line.target for line in lines if line.target])
@@ -66,6 +77,18 @@ def diagnose(
     return report
 
 
+def _base_of(
+    profile: Optional[str], lines: List[PluginLine], profiles: Profiles
+) -> Tuple[Optional[str], List[Finding]]:
+    """--profile naming the profile SDKs use (its credential_process runs mfa-process for a base
+    profile) means that base profile: it is the one with keys and mfa_serial to check."""
+    line = next((line for line in lines if line.profile == profile), None)
+    if line is None or line.target is None or line.target == profile or line.target not in profiles:
+        return profile, []
+    said = f"--profile {profile}: its credential_process runs mfa-process for profile '{line.target}': checking that"
+    return line.target, [ok(said)]
+
+
 def _code_source(base: BaseProfile, here: Here) -> Tuple[List[Finding], None]:
     finding = check_code_source(base, here)
     return ([finding] if finding is not None else []), None
@@ -84,10 +107,11 @@ def _plugin_findings(
         return [
             warning(
                 f"credential_process: no profile runs mfa-process{which}, so SDKs never call it",
-                f"add one with `mfa-process configure --profile {profile or 'BASE'}`",
+                f"add one with `mfa-process configure --profile {shlex.quote(profile or 'BASE')}`",
             )
         ]
     found: List[Finding] = []
+    run_version = probe_once(run_version or run_for_version)
     for line in lines:
         subject = f"profile {line.profile}: credential_process"
         found.extend(_guarded(subject, _one(check_plugin_line), line, profiles, this, environ, run_version)[0])

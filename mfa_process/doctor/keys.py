@@ -6,6 +6,7 @@ its masked ID (AKIA...MPLE)."""
 from __future__ import annotations
 
 import re
+from shlex import quote
 from typing import Dict, Mapping, Optional
 
 from ..config.aws_files import credential_settings, credentials_file_path, files_with_keys, merge_profile
@@ -16,6 +17,7 @@ from ..keystore.access_key import KEY_ID_SHAPE
 from .report import FAIL, Finding, fail, from_message, ok, warning
 
 KEYRING_TIMEOUT = 15.0  # a locked keyring may show an unlock dialog: time to answer it, not a minute
+_SHOWN_SHAPE = r"A[KS]IA[A-Z0-9]{16}"  # a long-term (KEY_ID_SHAPE) or temporary key ID: safe to show masked
 _STATIC = ("aws_access_key_id", "credential_process")  # credential_settings' others give temporary credentials
 
 
@@ -55,7 +57,7 @@ def check_keys(
         credentials = credentials_file_path(environ)
         return fail(
             f"{subject}: none in {credentials}, the config file or the keyring",
-            f"store them in the OS keyring with `mfa-process add --profile {name}`, or add aws_access_key_id "
+            f"store them in the OS keyring with `mfa-process add --profile {quote(name)}`, or add aws_access_key_id "
             f"and aws_secret_access_key to [{name}] in {credentials}",
         )
     path = in_files[0]
@@ -68,8 +70,8 @@ def _in_file(subject: str, name: str, path: str, part: Dict[str, str]) -> Findin
     if missing:
         return fail(
             f"{subject}: [{name}] in {path} has no {' and no '.join(missing)}",
-            f"add it (aws configure --profile {name}), or store both in the OS keyring with "
-            f"`mfa-process add --profile {name}`",
+            f"add it (aws configure --profile {quote(name)}), or store both in the OS keyring with "
+            f"`mfa-process add --profile {quote(name)}`",
         )
     key_id = part["aws_access_key_id"]
     if part.get("aws_session_token") or key_id.startswith("ASIA"):
@@ -79,7 +81,8 @@ def _in_file(subject: str, name: str, path: str, part: Dict[str, str]) -> Findin
         )
     if not re.fullmatch(KEY_ID_SHAPE, key_id):
         return warning(
-            f"{subject}: in {path}, but {mask(key_id)} is not shaped like an IAM user's key ID (AKIA and 16 more)",
+            f"{subject}: in {path}, but its aws_access_key_id is not shaped like an IAM user's key ID "
+            f"(AKIA and 16 more; it has {len(key_id)} characters)",
             "check that it is the access key of the IAM user whose MFA device mfa_serial names",
         )
     return ok(f"{subject}: in {path} ({mask(key_id)})")
@@ -93,14 +96,19 @@ def _in_keyring(name: str, environ: Mapping[str, str], timeout: float) -> Findin
     try:
         key = store.load()
     except KeyringError as error:
-        return from_message(FAIL, subject, str(error), fix=f"store them again with `mfa-process add --profile {name}`")
+        return from_message(
+            FAIL, subject, str(error), fix=f"store them again with `mfa-process add --profile {quote(name)}`"
+        )
     if key is None:
         return fail(
-            f"{subject}: {store.describe()} has no entry", f"store them with `mfa-process add --profile {name}`"
+            f"{subject}: {store.describe()} has no entry", f"store them with `mfa-process add --profile {quote(name)}`"
         )
     return ok(f"{subject}: in {store.describe()} ({mask(key.access_key_id)})")
 
 
 def mask(key_id: str) -> str:
-    """``AKIA...MPLE``: enough to tell keys apart, never the whole ID."""
-    return f"{key_id[:4]}...{key_id[-4:]}" if len(key_id) >= 16 else "a key ID too short to show"
+    """``AKIA...MPLE``: enough to tell keys apart, never the whole ID. Only a value shaped like a
+    key ID is shown at all: what else sits there may be a secret key pasted in the wrong place."""
+    if re.fullmatch(_SHOWN_SHAPE, key_id):
+        return f"{key_id[:4]}...{key_id[-4:]}"
+    return f"a value not shaped like a key ID ({len(key_id)} characters)"

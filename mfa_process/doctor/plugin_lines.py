@@ -11,7 +11,7 @@ import os
 import re
 import shlex
 import shutil
-from typing import Callable, List, Mapping, Optional, Tuple
+from typing import IO, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from .. import __version__
 from ..config.aws_files import credential_settings, merge_profile
@@ -22,6 +22,8 @@ from .report import Finding, fail, ok, warning
 
 VERSION_TIMEOUT = 5.0
 _VERSION_LINE = re.compile(r"mfa-process (\S+)")
+_SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")  # env's NAME=value words
+_MAX_OUTPUT_BYTES = 64 * 1024
 
 VersionRunner = Callable[[List[str]], Tuple[Optional[int], str]]
 
@@ -105,7 +107,7 @@ def check_plugin_line(
         return fail(
             f"{subject}: runs mfa-process for profile '{line.target}', which is in neither AWS file",
             "name a base profile that exists in --profile, or create that one "
-            f"(mfa-process configure --profile {line.target} --mfa-serial ARN)",
+            f"(mfa-process configure --profile {shlex.quote(line.target)} --mfa-serial ARN)",
         )
     if line.target == line.profile:
         return fail(
@@ -130,18 +132,63 @@ def resolve_program(program: str, environ: Mapping[str, str]) -> Optional[str]:
 
 
 def run_for_version(argv: List[str]) -> Tuple[Optional[int], str]:
-    """``argv`` run with no stdin, for at most VERSION_TIMEOUT (then killed with its children):
-    its exit status (None: timed out) and the first line it printed."""
-    from ..prompt._helper_process import run_helper
-    from ..watchdog import Watchdog
+    """``argv`` run with no stdin, for at most VERSION_TIMEOUT: its exit status (None: timed out)
+    and the first line it printed. Its process group is killed once it has answered too: a
+    program that is not mfa-process may leave a child running, and doctor must leave nothing."""
+    import subprocess
+    import tempfile
 
-    result = run_helper(argv, Watchdog(VERSION_TIMEOUT, lambda: True), "--version")
-    printed = (result.stdout.strip() or result.stderr.strip()).splitlines()
-    return (None if result.timed_out else result.returncode), (printed[0][:80] if printed else "")
+    from ..system import kill_process_tree, process_group_options
+
+    with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile() as stderr_file:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=stdout_file, stderr=stderr_file, **process_group_options()
+        )
+        try:
+            status: Optional[int] = process.wait(timeout=VERSION_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            status = None
+        finally:
+            kill_process_tree(process)  # the group outlives its leader: its children are killed too
+            process.wait()
+        printed = (_first_bytes(stdout_file).strip() or _first_bytes(stderr_file).strip()).splitlines()
+    return status, (printed[0][:80] if printed else "")
+
+
+def probe_once(run_version: VersionRunner) -> VersionRunner:
+    """``run_version`` asked once per program (path and -m words) in a run: lines naming one
+    program that hangs cost one timeout, not one each. OSError is remembered too."""
+    answers: Dict[Tuple[str, ...], Union[Tuple[Optional[int], str], OSError]] = {}
+
+    def run(argv: List[str]) -> Tuple[Optional[int], str]:
+        key = tuple(argv)
+        if key not in answers:
+            try:
+                answers[key] = run_version(argv)
+            except OSError as error:
+                answers[key] = error
+        answer = answers[key]
+        if isinstance(answer, OSError):
+            raise answer
+        return answer
+
+    return run
+
+
+def _first_bytes(output_file: IO[bytes]) -> str:
+    output_file.seek(0)
+    return output_file.read(_MAX_OUTPUT_BYTES).decode("utf-8", "replace")
 
 
 def _program(words: List[str]) -> Tuple[str, List[str]]:
-    """The program a line runs, and the words that make it mfa-process (`-m mfa_process`)."""
+    """The program a line runs, and the words that make it mfa-process (`-m mfa_process`). A line
+    run through `env NAME=value ...` is judged by the program env runs, as SDKs run it."""
+    if words and os.path.basename(words[0]) == "env":
+        rest = words[1:]
+        while rest and _SETTING.match(rest[0]):
+            rest = rest[1:]
+        if rest:
+            words = rest
     if words[1:3] == ["-m", "mfa_process"]:
         return words[0], words[1:3]
     return words[0], []
