@@ -281,8 +281,13 @@ ZSH_HEAD = """\
 
 _mfa_process_profiles() {
     local -a expl profiles
-    # the program as typed (words[1] before the command's words were shifted), evaluated as typed
-    profiles=(${(f)"$(_call_program profiles $_mfa_process_program completion --profiles 2>/dev/null)"})
+    # the program as typed (words[1] before the command's words were shifted): unquoted, a leading ~/
+    # expanded and passed quoted, since _call_program evals its words and code typed there must not run
+    local program=${(Q)_mfa_process_program}
+    if [[ $program == '~/'* ]]; then
+        program=$HOME/${program:2}
+    fi
+    profiles=(${(f)"$(_call_program profiles ${(q)program} completion --profiles 2>/dev/null)"})
     _wanted profiles expl 'AWS profile' compadd -a - profiles
 }
 """

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 # Profile keys with which botocore gets credentials before it looks at static keys.
 _EARLIER_CREDENTIAL_SOURCES = ("role_arn", "web_identity_token_file", "sso_session", "sso_start_url")
 
+# Larger than any AWS config or credentials file (a few KB): such a file is refused unread.
+_MAX_FILE_SIZE = 1 << 20
+
 
 def config_file_path(environ: Mapping[str, str]) -> str:
     return _expand(environ.get("AWS_CONFIG_FILE", "~/.aws/config"))
@@ -107,6 +110,15 @@ def _profiles_in(path: str, is_config_file: bool) -> Dict[str, Profile]:
 
     from ..errors import ConfigFileError
 
+    try:
+        size = os.stat(path).st_size
+    except OSError as error:
+        raise ConfigFileError(f"cannot read {path}: {error.strerror}") from error
+    if size > _MAX_FILE_SIZE:  # a disk image or log named as the file would cost memory and time at every read
+        variable = "AWS_CONFIG_FILE" if is_config_file else "AWS_SHARED_CREDENTIALS_FILE"
+        kind = "config" if is_config_file else "credentials"
+        mib = f"{size / (1 << 20):.1f}".rstrip("0").rstrip(".")
+        raise ConfigFileError(f"{path} is {mib} MiB; an AWS {kind} file is a few KB: check {variable}")
     parser = configparser.RawConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
