@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
     from ..config.settings import Settings
+    from ..server.running import CredentialServer
 
 HELP_WIDTH = 88
 
@@ -238,7 +239,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", metavar="N", help="the port to listen on (default: a free one)")
 
 
-def open_server(args: argparse.Namespace, environ: Mapping[str, str], stderr: TextIO):  # type: ignore[no-untyped-def]
+def open_server(args: argparse.Namespace, environ: Mapping[str, str], stderr: TextIO) -> CredentialServer:
     """The credentials server the options ask for, listening; its first session not yet fetched."""
     from ..server.address import listen_address
     from ..server.running import CredentialServer

@@ -6,15 +6,15 @@ the line says what they would use."""
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import sys
 from typing import Callable, List, Mapping, Optional, Tuple
 
 from ..errors import login_hint
 from ..prompt.choose import source_names
+from ..prompt.command import program_word
 from ..prompt.terminal import terminal_available
-from ..system.native_dialog import native_dialog
+from ..system.native_dialog import has_display, native_dialog
 from .profiles import BaseProfile
 from .report import Finding, fail, ok, warning
 
@@ -54,9 +54,9 @@ class Here:
         if source == "command":
             if not command:
                 return False, "no mfa_process in the profile"
-            program = _program(command)
+            program = program_word(command) or "?"
             return (True, f"yes ({program})") if self.which(program) else (False, f"{program} not on PATH")
-        if source in ("zenity", "kdialog") and not (self.environ.get("DISPLAY") or self.environ.get("WAYLAND_DISPLAY")):
+        if source in ("zenity", "kdialog") and not has_display(self.environ):
             return False, "no display"
         if source == "windows-dialog":
             return (True, "yes") if self.platform == "win32" else (False, "Windows only")
@@ -115,12 +115,3 @@ def check_code_source(base: BaseProfile, here: Here) -> Optional[Finding]:
             else f"; without a terminal (an IDE, CI): none, so {login_hint(base.name)}"
         )
     return ok(f"{subject}: {first} ({asked}){note}")
-
-
-def _program(command: str) -> str:
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = command.split()
-    program = next((word for word in words if "=" not in word), "")
-    return program.split()[0] if program.split() else "?"

@@ -14,7 +14,7 @@ import shutil
 from typing import TYPE_CHECKING, Callable, Iterator, List, Mapping, Optional
 
 from ..errors import NoPromptError, login_hint
-from ..system.native_dialog import Which, native_dialog
+from ..system.native_dialog import Which, has_display, native_dialog
 from ..watchdog import Watchdog
 from .registry import SOURCES, SourceRequest
 from .source_chain import SourceChain
@@ -38,7 +38,7 @@ def auto_sources(
     if mfa_process_command:
         yield "command"
     yield "terminal"
-    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+    if has_display(environ):
         for program in ("zenity", "kdialog"):
             if which(program):
                 yield program

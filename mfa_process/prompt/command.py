@@ -37,14 +37,18 @@ def command_source(
     )
 
 
-def program_name(command: str) -> str:
-    """The program a shell command line runs (`oathtool`), without its arguments or any
-    leading `NAME=value` assignments (of a word that holds the whole command, quoted in the
-    profile, its first blank-separated part)."""
+def program_word(command: str) -> str:
+    """The program a shell command line runs, as written (`/usr/bin/oathtool`), without its
+    arguments or any leading `NAME=value` assignments (of a word that holds the whole command,
+    quoted in the profile, its first blank-separated part); "" for none."""
     words = _words(command)
     program = next((word for word in words if "=" not in word), words[0] if words else "")
-    first = program.split()[0] if program.split() else ""
-    return os.path.basename(first) or "?"
+    return program.split()[0] if program.split() else ""
+
+
+def program_name(command: str) -> str:
+    """The name of the program a shell command line runs (`oathtool`)."""
+    return os.path.basename(program_word(command)) or "?"
 
 
 def scrub(text: str, command: str) -> str:

@@ -11,6 +11,7 @@ import subprocess
 from typing import Mapping
 
 from ..system.console import Console
+from ..system.native_dialog import has_display
 
 
 def notify(text: str, environ: Mapping[str, str]) -> None:
@@ -20,7 +21,7 @@ def notify(text: str, environ: Mapping[str, str]) -> None:
             return
     except OSError:
         pass
-    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+    if has_display(environ):
         for argv in (["zenity", "--notification", f"--text={text}"], ["kdialog", "--passivepopup", text, "10"]):
             if shutil.which(argv[0]):
                 subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

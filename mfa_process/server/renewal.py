@@ -185,11 +185,10 @@ class Renewal:
         ended = f"the session of {self._label} has ended ({self._held.expiration})"
         if self._stopping:
             return f"{ended} and mfa-process is stopping"
-        if self._renewing or self._wanted:
-            if self._failure is None:
-                return f"{ended}; mfa-process is renewing it (on its terminal, if it needs an MFA code): try again"
-            return f"{ended}; mfa-process is renewing it, the last try failed: {self._failure}"
-        return f"{ended} and could not be renewed: {self._failure}"
+        # a request asks for the renewal before it hears the reason: one is always pending or coming
+        if self._failure is None:
+            return f"{ended}; mfa-process is renewing it (on its terminal, if it needs an MFA code): try again"
+        return f"{ended}; mfa-process is renewing it, the last try failed: {self._failure}"
 
 
 def _masked(access_key_id: str) -> str:
